@@ -1,0 +1,33 @@
+/* The data plane: a small vtable per backend (MPI now; NCCL and device memory later).
+ * #ifdef and library types live in the backend files only. */
+#ifndef SB_BACKEND_H
+#define SB_BACKEND_H
+
+#include <stddef.h>
+
+#include "collective.h"
+#include "comm.h"
+
+struct sb_backend {
+    const char *name;   /* JSON `backend`: "mpi" */
+    const char *memory; /* JSON `memory`: "host" */
+    const struct sb_comm *comm;
+    void *state;
+
+    /* Says how a dtype/op pair is done ("native", "user-defined op"), or NULL when it is not
+     * supported (then `why` says why). */
+    const char *(*support)(const struct sb_backend *be, enum sb_dtype t, enum sb_op op, const char **why);
+    void *(*alloc)(const struct sb_backend *be, size_t bytes);
+    void (*free)(const struct sb_backend *be, void *p);
+    int (*barrier)(const struct sb_backend *be);
+    int (*allreduce)(const struct sb_backend *be, const struct sb_call *c);
+    int (*alltoall)(const struct sb_backend *be, const struct sb_call *c);
+    /* Text of a backend error code. */
+    void (*strerror)(const struct sb_backend *be, int code, char *buf, size_t len);
+    void (*finalize)(struct sb_backend *be);
+};
+
+/* Sets up the MPI backend on host memory; 0 or 2 with err filled. */
+int sb_backend_mpi_init(struct sb_backend *be, const struct sb_comm *comm, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,18 @@
+# The harness library, linked into every benchmark.
+noinst_LIBRARIES += common/libsbharness.a
+common_libsbharness_a_CPPFLAGS = $(AM_CPPFLAGS) $(HWLOC_CFLAGS) $(JANSSON_CFLAGS)
+common_libsbharness_a_SOURCES = \
+	common/dtype.c common/dtype.h \
+	common/stats.c common/stats.h \
+	common/options.c common/options.h \
+	common/sweep.c common/sweep.h \
+	common/pattern.c common/pattern.h \
+	common/check.c common/check.h \
+	common/timing.c common/timing.h \
+	common/report.c common/report.h \
+	common/sysinfo.c common/sysinfo.h \
+	common/harness.c common/collective.h \
+	common/comm.h common/comm_mpi.c \
+	common/backend.h common/backend_mpi.c
+
+SB_HARNESS_LIBS = common/libsbharness.a $(SB_TOPO_LIBS) $(HWLOC_LIBS) $(JANSSON_LIBS) $(NUMA_LIBS) -lm

@@ -1,0 +1,372 @@
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum long_only {
+    OPT_SIZES = 256, OPT_PRECISION, OPT_MAX_TIME, OPT_MIN_ITERS, OPT_MAX_ITERS, OPT_INPLACE,
+    OPT_JSON, OPT_CSV, OPT_SAMPLES, OPT_BIND, OPT_MEM_NODE, OPT_PREFLIGHT,
+};
+
+static const struct option long_options[] = {
+    {"minbytes", required_argument, NULL, 'b'},
+    {"maxbytes", required_argument, NULL, 'e'},
+    {"stepfactor", required_argument, NULL, 'f'},
+    {"stepbytes", required_argument, NULL, 'i'},
+    {"sizes", required_argument, NULL, OPT_SIZES},
+    {"iters", required_argument, NULL, 'n'},
+    {"warmup", required_argument, NULL, 'w'},
+    {"precision", required_argument, NULL, OPT_PRECISION},
+    {"max-time", required_argument, NULL, OPT_MAX_TIME},
+    {"min-iters", required_argument, NULL, OPT_MIN_ITERS},
+    {"max-iters", required_argument, NULL, OPT_MAX_ITERS},
+    {"datatype", required_argument, NULL, 'd'},
+    {"op", required_argument, NULL, 'o'},
+    {"inplace", required_argument, NULL, OPT_INPLACE},
+    {"check", required_argument, NULL, 'c'},
+    {"samples", no_argument, NULL, OPT_SAMPLES},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"csv", required_argument, NULL, OPT_CSV},
+    {"bind", required_argument, NULL, OPT_BIND},
+    {"mem-node", required_argument, NULL, OPT_MEM_NODE},
+    {"timeout", required_argument, NULL, 'T'},
+    {"preflight", required_argument, NULL, OPT_PREFLIGHT},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static void set_defaults(struct sb_options *o)
+{
+    *o = (struct sb_options){
+        .min_bytes = 8,
+        .max_bytes = 64u << 20,
+        .step_factor = 2,
+        .warmup = 10,
+        .precision = 0.02,
+        .max_time = 1.0,
+        .min_iters = 10,
+        .max_iters = 100000,
+        .inplace = SB_BOTH_PLACES,
+        .check = true,
+        .bind = "auto",
+        .mem_node = "local",
+        .preflight = -1,
+    };
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return 2;
+}
+
+int sb_parse_size(const char *s, size_t *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    errno = 0;
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v) || v < 0)
+        return -1;
+    double scale = 1;
+    switch (*end) {
+    case 'k': case 'K': scale = 1024.0; end++; break;
+    case 'm': case 'M': scale = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': scale = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': scale = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (scale > 1 && (*end == 'i' || *end == 'I'))
+        end++;
+    if (*end == 'b' || *end == 'B')
+        end++;
+    double bytes = v * scale;
+    if (*end != '\0' || bytes != floor(bytes) || bytes > (double)(SIZE_MAX / 4))
+        return -1;
+    *out = (size_t)bytes;
+    return 0;
+}
+
+const char *sb_format_size(size_t bytes, char *buf, size_t len)
+{
+    static const char suffix[] = "KMGT";
+    if (bytes < 1024 || bytes % 1024 != 0) {
+        snprintf(buf, len, "%zu", bytes);
+        return buf;
+    }
+    double v = (double)bytes;
+    int i = -1;
+    while (v >= 1024 && fmod(v, 1024) == 0 && i < 3) {
+        v /= 1024;
+        i++;
+    }
+    snprintf(buf, len, "%.0f%c", v, suffix[i]);
+    return buf;
+}
+
+static int parse_int(const char *s, long lo, long hi, int *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || !isfinite(v) || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* "float", "float,half" or "all" into a flag per dtype (or per op). */
+static int parse_list(const char *arg, int (*parse_one)(const char *), bool *flags, int count)
+{
+    char buf[256];
+    if (strlen(arg) >= sizeof buf)
+        return -1;
+    strcpy(buf, arg);
+    memset(flags, 0, sizeof(bool) * (size_t)count);
+    char *save = NULL;
+    int any = 0;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (strcasecmp(tok, "all") == 0) {
+            for (int i = 0; i < count; i++)
+                flags[i] = true;
+        } else {
+            int v = parse_one(tok);
+            if (v < 0)
+                return -1;
+            flags[v] = true;
+        }
+        any = 1;
+    }
+    return any ? 0 : -1;
+}
+
+static int parse_size_list(struct sb_options *o, const char *arg, char *err, size_t errlen)
+{
+    char buf[4096];
+    if (strlen(arg) >= sizeof buf)
+        return fail(err, errlen, "--sizes list too long (at most %zu characters)", sizeof buf - 1);
+    strcpy(buf, arg);
+    o->n_sizes = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        size_t v;
+        if (sb_parse_size(tok, &v) != 0 || v == 0)
+            return fail(err, errlen, "invalid size '%s' in --sizes: expected positive byte counts like 8,64K,1M", tok);
+        if (o->n_sizes == SB_MAX_SIZES)
+            return fail(err, errlen, "--sizes lists more than %d sizes", SB_MAX_SIZES);
+        o->sizes[o->n_sizes++] = v;
+    }
+    if (o->n_sizes == 0)
+        return fail(err, errlen, "--sizes is empty: expected byte counts like 8,64K,1M");
+    return 0;
+}
+
+static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces, char *err, size_t errlen)
+{
+    size_t sz;
+    switch (c) {
+    case 'b':
+    case 'e':
+        if (sb_parse_size(arg, &sz) != 0 || sz == 0)
+            return fail(err, errlen, "invalid %s '%s': expected a positive size in bytes like 8, 64K, 1M, 2G",
+                        c == 'b' ? "--minbytes" : "--maxbytes", arg);
+        *(c == 'b' ? &o->min_bytes : &o->max_bytes) = sz;
+        return 0;
+    case 'f': {
+        int f;
+        if (parse_int(arg, 2, 1 << 20, &f) != 0)
+            return fail(err, errlen, "invalid --stepfactor '%s': expected an integer >= 2", arg);
+        o->step_factor = (size_t)f;
+        return 0;
+    }
+    case 'i':
+        if (sb_parse_size(arg, &sz) != 0 || sz == 0)
+            return fail(err, errlen, "invalid --stepbytes '%s': expected a positive size in bytes", arg);
+        o->step_bytes = sz;
+        return 0;
+    case OPT_SIZES:
+        return parse_size_list(o, arg, err, errlen);
+    case 'n':
+        if (parse_int(arg, 1, 100000000, &o->iters) != 0)
+            return fail(err, errlen, "invalid --iters '%s': expected an integer from 1 to 100000000", arg);
+        return 0;
+    case 'w':
+        if (parse_int(arg, 0, 100000000, &o->warmup) != 0)
+            return fail(err, errlen, "invalid --warmup '%s': expected an integer >= 0", arg);
+        return 0;
+    case OPT_PRECISION:
+        if (parse_double(arg, 1e-6, 1.0, &o->precision) != 0)
+            return fail(err, errlen, "invalid --precision '%s': expected a fraction in (0, 1], e.g. 0.02", arg);
+        return 0;
+    case OPT_MAX_TIME:
+        if (parse_double(arg, 1e-3, 86400, &o->max_time) != 0)
+            return fail(err, errlen, "invalid --max-time '%s': expected seconds in [0.001, 86400]", arg);
+        return 0;
+    case OPT_MIN_ITERS:
+    case OPT_MAX_ITERS:
+        if (parse_int(arg, 1, 100000000, c == OPT_MIN_ITERS ? &o->min_iters : &o->max_iters) != 0)
+            return fail(err, errlen, "invalid %s '%s': expected a positive integer",
+                        c == OPT_MIN_ITERS ? "--min-iters" : "--max-iters", arg);
+        return 0;
+    case 'd':
+        if (parse_list(arg, sb_dtype_parse, o->dtypes, SB_DTYPE_COUNT) != 0)
+            return fail(err, errlen, "invalid --datatype '%s': accepted: %s (or a comma list)", arg, sb_dtype_names());
+        return 0;
+    case 'o':
+        if (!reduces)
+            return fail(err, errlen, "--op does not apply to this collective (it reduces nothing)");
+        if (parse_list(arg, sb_op_parse, o->ops, SB_OP_COUNT) != 0)
+            return fail(err, errlen, "invalid --op '%s': accepted: %s (or a comma list)", arg, sb_op_names());
+        return 0;
+    case OPT_INPLACE: {
+        int v;
+        if (parse_int(arg, 0, 2, &v) != 0)
+            return fail(err, errlen, "invalid --inplace '%s': accepted: 0 (out-of-place), 1 (in-place), 2 (both)", arg);
+        o->inplace = (enum sb_inplace_mode)v;
+        return 0;
+    }
+    case 'c': {
+        int v;
+        if (parse_int(arg, 0, 1, &v) != 0)
+            return fail(err, errlen, "invalid --check '%s': accepted: 0 (off), 1 (on)", arg);
+        o->check = v;
+        return 0;
+    }
+    case OPT_SAMPLES: o->keep_samples = true; return 0;
+    case OPT_JSON:
+    case OPT_CSV:
+        if (!*arg)
+            return fail(err, errlen, "empty file name for %s", c == OPT_JSON ? "--json" : "--csv");
+        *(c == OPT_JSON ? &o->json_path : &o->csv_path) = arg;
+        return 0;
+    case OPT_BIND:
+        if (strcmp(arg, "none") && strcmp(arg, "core") && strcmp(arg, "numa") && strcmp(arg, "auto"))
+            return fail(err, errlen, "invalid --bind '%s': accepted: none, core, numa, auto", arg);
+        o->bind = arg;
+        o->bind_explicit = true;
+        return 0;
+    case OPT_MEM_NODE: {
+        int node;
+        if (strcmp(arg, "local") && strcmp(arg, "interleave") && parse_int(arg, 0, 4095, &node) != 0)
+            return fail(err, errlen, "invalid --mem-node '%s': accepted: local, interleave, or a NUMA node number", arg);
+        o->mem_node = arg;
+        return 0;
+    }
+    case 'T':
+        if (parse_double(arg, 0, 1e6, &o->timeout) != 0)
+            return fail(err, errlen, "invalid --timeout '%s': expected seconds >= 0 (0 = none)", arg);
+        return 0;
+    case OPT_PREFLIGHT:
+        if (parse_int(arg, 0, 1, &o->preflight) != 0)
+            return fail(err, errlen, "invalid --preflight '%s': accepted: 0, 1", arg);
+        return 0;
+    case 'h': o->help = true; return 0;
+    case 'V': o->version = true; return 0;
+    default:
+        return fail(err, errlen, "unknown option (see --help)");
+    }
+}
+
+static int validate(struct sb_options *o, char *err, size_t errlen)
+{
+    if (o->n_sizes == 0) {
+        if (o->min_bytes > o->max_bytes)
+            return fail(err, errlen, "--minbytes (%zu) is larger than --maxbytes (%zu)", o->min_bytes, o->max_bytes);
+    }
+    if (o->min_iters > o->max_iters)
+        return fail(err, errlen, "--min-iters (%d) is larger than --max-iters (%d)", o->min_iters, o->max_iters);
+    if (o->json_path && o->csv_path && strcmp(o->json_path, "-") == 0 && strcmp(o->csv_path, "-") == 0)
+        return fail(err, errlen, "--json - and --csv - cannot both write to stdout");
+    return 0;
+}
+
+int sb_options_parse(struct sb_options *o, bool reduces, int argc, char **argv, char *err, size_t errlen)
+{
+    set_defaults(o);
+    bool dtype_given = false, op_given = false;
+    opterr = 0; /* errors are reported once, by rank 0, with our own words */
+    optind = 1;
+    int c, rc;
+    while ((c = getopt_long(argc, argv, ":b:e:f:i:n:w:d:o:c:T:hV", long_options, NULL)) != -1) {
+        if (c == '?') {
+            if (optopt)
+                return fail(err, errlen, "unknown option '-%c' (see --help)", optopt);
+            return fail(err, errlen, "unknown option '%s' (see --help)", argv[optind - 1]);
+        }
+        if (c == ':')
+            return fail(err, errlen, "option '%s' needs a value (see --help)", argv[optind - 1]);
+        if ((rc = parse_one(o, c, optarg, reduces, err, errlen)) != 0)
+            return rc;
+        dtype_given |= c == 'd';
+        op_given |= c == 'o';
+    }
+    if (optind < argc)
+        return fail(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+    if (!dtype_given)
+        o->dtypes[SB_FLOAT] = true;
+    if (!op_given)
+        o->ops[SB_SUM] = true;
+    return validate(o, err, errlen);
+}
+
+void sb_options_usage(const char *prog, const char *title, bool reduces, FILE *out)
+{
+    fprintf(out,
+        "Usage: mpirun -np N %s [options]\n"
+        "Measures %s latency and bandwidth per message size, verifying every result exactly.\n\n"
+        "Sizes (bytes; K, M, G, T are binary: 1K = 1024):\n"
+        "  -b, --minbytes SIZE     smallest size (default 8)\n"
+        "  -e, --maxbytes SIZE     largest size (default 64M)\n"
+        "  -f, --stepfactor N      multiply the size by N each step (default 2)\n"
+        "  -i, --stepbytes SIZE    add SIZE each step instead of multiplying\n"
+        "      --sizes LIST        explicit comma list (8,1K,1M) instead of -b/-e\n"
+        "Iterations:\n"
+        "  -n, --iters N           fixed count per size (default: adaptive)\n"
+        "  -w, --warmup N          untimed calls before timing (default 10)\n"
+        "      --precision F       adaptive: stop when the median's 95%% interval half-width\n"
+        "                          is below F of the median (default 0.02)\n"
+        "      --max-time S        adaptive: time budget per size in seconds (default 1)\n"
+        "      --min-iters N, --max-iters N   adaptive bounds (default 10, 100000)\n"
+        "Data:\n"
+        "  -d, --datatype LIST     %s (default float)\n",
+        prog, title, sb_dtype_names());
+    if (reduces)
+        fprintf(out, "  -o, --op LIST           %s (default sum)\n", sb_op_names());
+    fprintf(out,
+        "      --inplace 0|1|2     out-of-place, in-place, both (default 2)\n"
+        "  -c, --check 0|1         exact verification after timing (default 1)\n"
+        "Output (rank 0 writes; '-' is stdout):\n"
+        "      --json FILE         JSON Lines: run header, one record per size, summary\n"
+        "      --csv FILE          one CSV row per size\n"
+        "      --samples           keep every iteration's time in the JSON records\n"
+        "Placement and robustness:\n"
+        "      --bind MODE         none, core, numa, auto (default auto)\n"
+        "      --mem-node WHERE    local, interleave, or a NUMA node (default local)\n"
+        "  -T, --timeout S         abort a call that takes longer than S seconds (default off)\n"
+        "      --preflight 0|1     check every rank reaches every other first (default: multi-node)\n"
+        "  -h, --help, -V, --version\n\n"
+        "Timed: per iteration, a barrier then one call on every rank; an iteration's time is the\n"
+        "maximum over ranks. Exit: 0 ok, 1 wrong results or failed calls, 2 bad usage.\n");
+}

@@ -1,0 +1,62 @@
+/* Command-line options of every benchmark: one struct, filled and validated from argv. */
+#ifndef SB_OPTIONS_H
+#define SB_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "dtype.h"
+
+enum sb_inplace_mode { SB_OUT_OF_PLACE = 0, SB_IN_PLACE = 1, SB_BOTH_PLACES = 2 };
+
+#define SB_MAX_SIZES 256
+
+struct sb_options {
+    /* sweep: -b/-e with -f (multiplicative) or -i (additive), or an explicit --sizes list */
+    size_t min_bytes, max_bytes;
+    size_t step_factor;
+    size_t step_bytes;
+    size_t sizes[SB_MAX_SIZES];
+    size_t n_sizes;          /* > 0 when --sizes was given */
+
+    /* iterations: fixed (-n) or adaptive to a precision and a time budget */
+    int iters;               /* 0 = adaptive */
+    int warmup;
+    double precision;        /* target relative half-width of the median's 95% interval */
+    double max_time;         /* seconds of timed iterations per size (adaptive) */
+    int min_iters, max_iters;
+
+    bool dtypes[SB_DTYPE_COUNT];
+    bool ops[SB_OP_COUNT];
+    enum sb_inplace_mode inplace;
+    bool check;
+    bool keep_samples;       /* --samples: per-iteration times in each record */
+
+    const char *json_path;   /* NULL, "-" (stdout) or a file */
+    const char *csv_path;
+
+    /* placement and robustness (topology work) */
+    const char *bind;        /* none|core|numa|auto */
+    bool bind_explicit;
+    const char *mem_node;    /* local|N|interleave */
+    double timeout;          /* seconds per collective call, 0 = none */
+    int preflight;           /* -1 = auto (multi-node), 0 off, 1 on */
+
+    bool help, version;
+};
+
+/* Fills o from argv.  Returns 0, or 2 with one line in err naming the bad value and what is
+ * accepted.  `reduces` says whether -o/--op applies to this collective. */
+int sb_options_parse(struct sb_options *o, bool reduces, int argc, char **argv, char *err, size_t errlen);
+
+/* Parses "64", "64K", "1M", "2GiB" (binary suffixes); 0 on success, -1 if malformed. */
+int sb_parse_size(const char *s, size_t *out);
+
+/* Formats bytes compactly ("8", "64K", "1M", "1.5G") into buf. */
+const char *sb_format_size(size_t bytes, char *buf, size_t len);
+
+/* The --help text. */
+void sb_options_usage(const char *prog, const char *title, bool reduces, FILE *out);
+
+#endif

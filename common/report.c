@@ -1,0 +1,237 @@
+#include "report.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "options.h"
+
+static int open_one(const char *path, const char *flag, FILE **f, bool *close_it, char *err, size_t errlen)
+{
+    *f = NULL;
+    *close_it = false;
+    if (!path)
+        return 0;
+    if (strcmp(path, "-") == 0) {
+        *f = stdout;
+        return 0;
+    }
+    *f = fopen(path, "w");
+    if (!*f) {
+        snprintf(err, errlen, "cannot write %s '%s': %s", flag, path, strerror(errno));
+        return 2;
+    }
+    *close_it = true;
+    return 0;
+}
+
+int sb_report_open(struct sb_report *r, const char *json_path, const char *csv_path, bool keep_samples,
+                   char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->keep_samples = keep_samples;
+    int rc = open_one(json_path, "--json", &r->json, &r->close_json, err, errlen);
+    if (rc == 0)
+        rc = open_one(csv_path, "--csv", &r->csv, &r->close_csv, err, errlen);
+    if (rc) {
+        sb_report_close(r);
+        return rc;
+    }
+    r->table = (r->json == stdout || r->csv == stdout) ? stderr : stdout;
+    if (r->csv) {
+        fprintf(r->csv, "collective,backend,memory,dtype,op,in_place,ranks,nodes,bytes,bytes_per_peer,count,"
+                        "iterations,min_us,median_us,mean_us,p99_us,max_us,stddev_us,rank_mean_median_us,"
+                        "algbw_gbps,busbw_gbps,wrong,error\n");
+        fflush(r->csv);
+    }
+    return 0;
+}
+
+void sb_report_close(struct sb_report *r)
+{
+    if (r->close_json && r->json)
+        fclose(r->json);
+    if (r->close_csv && r->csv)
+        fclose(r->csv);
+    r->json = r->csv = NULL;
+}
+
+double sb_record_algbw(const struct sb_record *rec)
+{
+    double median = rec->timing->max.median;
+    return median > 0 ? (double)rec->size->bytes / (median * 1e-6) / 1e9 : 0.0;
+}
+
+double sb_record_busbw(const struct sb_record *rec)
+{
+    return sb_record_algbw(rec) * rec->coll->busbw_factor(rec->ranks);
+}
+
+static void write_json_line(struct sb_report *r, json_t *obj)
+{
+    if (r->json) {
+        json_dumpf(obj, r->json, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        fputc('\n', r->json);
+        fflush(r->json);
+    }
+}
+
+void sb_report_header(struct sb_report *r, const struct sb_collective *coll, json_t *run)
+{
+    FILE *t = r->table;
+    json_t *hosts = json_object_get(run, "hosts");
+    fprintf(t, "# scalebench %s %s: %s, backend %s, %s memory\n", json_string_value(json_object_get(run, "version")),
+            json_string_value(json_object_get(run, "benchmark")), coll->title,
+            json_string_value(json_object_get(run, "backend")), json_string_value(json_object_get(run, "memory")));
+    fprintf(t, "# %d ranks on %d node(s) (%d per node); hosts:", (int)json_integer_value(json_object_get(run, "ranks")),
+            (int)json_integer_value(json_object_get(run, "nodes")),
+            (int)json_integer_value(json_object_get(run, "ranks_per_node")));
+    size_t i;
+    json_t *h;
+    json_array_foreach(hosts, i, h) fprintf(t, " %s", json_string_value(h));
+    fprintf(t, "\n# CPU: %s; MPI: %s; hwloc %s\n", json_string_value(json_object_get(run, "cpu_model")),
+            json_string_value(json_object_get(run, "mpi_library")),
+            json_string_value(json_object_get(run, "hwloc_version")));
+    json_t *ranks = json_object_get(run, "rank_placement");
+    json_array_foreach(ranks, i, h) fprintf(t, "#   %s\n", json_string_value(json_object_get(h, "summary")));
+    fprintf(t, "# Timed: per iteration, a barrier, then one %s call on every rank (CLOCK_MONOTONIC);\n"
+               "#   an iteration's time is the MAXIMUM over ranks (done when the slowest rank is).\n"
+               "#   min/median/mean/p99/max are over iterations; rank_mean = the per-iteration mean over ranks\n"
+               "#   (what OSU and IMB report); at small sizes it is lower by the barrier's exit skew.\n",
+            coll->title);
+    fprintf(t, "# algbw = bytes / median time (GB/s, G = 1e9); busbw = algbw x %s (nccl-tests' factor:\n"
+               "#   comparable with the per-rank link bandwidth). bytes = %s.\n",
+            strcmp(coll->name, "allreduce") == 0 ? "2(n-1)/n" : "(n-1)/n",
+            strcmp(coll->name, "alltoall") == 0 ? "the whole send buffer of one rank (bytes/n to each peer)"
+                                                 : "the vector each rank contributes");
+    fprintf(t, "# wrong = elements that differ from the exact expected value, summed over ranks\n"
+               "#   (checked in an untimed call after timing; '-' = not checked). Any wrong or failed\n"
+               "#   point makes the exit code 1.\n");
+    fflush(t);
+    write_json_line(r, run);
+    json_decref(run);
+}
+
+void sb_report_table_heading(struct sb_report *r, const struct sb_collective *coll, enum sb_dtype t,
+                             enum sb_op op, const char *op_impl)
+{
+    if (coll->reduces)
+        fprintf(r->table, "#\n# dtype %s, op %s (%s)\n", sb_dtype_name(t), sb_op_name(op), op_impl);
+    else
+        fprintf(r->table, "#\n# dtype %s\n", sb_dtype_name(t));
+    fprintf(r->table, "# %10s %10s %5s %6s %8s %9s %9s %9s %9s %9s %10s %9s %9s %6s\n", "size(B)", "count", "place",
+            "iters", "min_us", "median_us", "mean_us", "p99_us", "max_us", "rmean_us", "ci95%", "algbw", "busbw",
+            "wrong");
+    fflush(r->table);
+}
+
+void sb_report_note(struct sb_report *r, const char *text)
+{
+    fprintf(r->table, "# note: %s\n", text);
+    fflush(r->table);
+}
+
+static json_t *stats_json(const struct sb_stats *s)
+{
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "min", s->min, "median", s->median, "mean", s->mean,
+                     "p99", s->p99, "max", s->max, "stddev", s->stddev, "median_ci_lo", s->median_ci_lo,
+                     "median_ci_hi", s->median_ci_hi);
+}
+
+static json_t *samples_json(const double *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_real(v[i]));
+    return a;
+}
+
+json_t *sb_record_json(const struct sb_record *rec, bool keep_samples)
+{
+    const struct sb_timing *t = rec->timing;
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+                          "schema", SB_SCHEMA, "type", "result", "collective", rec->coll->name, "backend",
+                          rec->backend, "memory", rec->memory, "dtype", sb_dtype_name(rec->dtype), "op",
+                          rec->coll->reduces ? sb_op_name(rec->op) : "none", "in_place", rec->in_place, "ranks",
+                          rec->ranks, "nodes", rec->nodes, "ranks_per_node", rec->ranks_per_node, "bytes",
+                          (json_int_t)rec->size->bytes, "bytes_requested", (json_int_t)rec->size->requested,
+                          "bytes_per_peer", (json_int_t)(rec->size->layout.count_per_peer * sb_dtype_size(rec->dtype)),
+                          "count", (json_int_t)rec->size->layout.count, "count_per_peer",
+                          (json_int_t)rec->size->layout.count_per_peer, "iterations", (json_int_t)t->n, "warmup",
+                          (json_int_t)rec->warmup);
+    json_object_set_new(o, "op_impl", json_string(rec->op_impl));
+    json_object_set_new(o, "precision_reached", json_boolean(t->precision_reached));
+    json_object_set_new(o, "time_us", stats_json(&t->max));
+    json_object_set_new(o, "time_us_rank_mean", stats_json(&t->mean));
+    json_object_set_new(o, "algbw_gbps", json_real(sb_record_algbw(rec)));
+    json_object_set_new(o, "busbw_gbps", json_real(sb_record_busbw(rec)));
+    json_object_set_new(o, "busbw_factor", json_real(rec->coll->busbw_factor(rec->ranks)));
+    json_object_set_new(o, "wrong", rec->wrong < 0 ? json_null() : json_integer(rec->wrong));
+    json_object_set_new(o, "timing", json_string("per-call: barrier, then the call; max over ranks per iteration"));
+    json_object_set_new(o, "error", rec->error ? json_string(rec->error) : json_null());
+    if (keep_samples) {
+        json_object_set_new(o, "samples_us", samples_json(t->max_us, t->n));
+        json_object_set_new(o, "samples_us_rank_mean", samples_json(t->mean_us, t->n));
+    }
+    return o;
+}
+
+static void write_csv(struct sb_report *r, const struct sb_record *rec)
+{
+    const struct sb_stats *s = &rec->timing->max;
+    char wrong[32];
+    snprintf(wrong, sizeof wrong, "%lld", (long long)rec->wrong);
+    fprintf(r->csv, "%s,%s,%s,%s,%s,%d,%d,%d,%zu,%zu,%zu,%zu,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.4f,%.4f,%s,%s\n",
+            rec->coll->name, rec->backend, rec->memory, sb_dtype_name(rec->dtype),
+            rec->coll->reduces ? sb_op_name(rec->op) : "none", rec->in_place, rec->ranks, rec->nodes, rec->size->bytes,
+            rec->size->layout.count_per_peer * sb_dtype_size(rec->dtype), rec->size->layout.count, rec->timing->n,
+            s->min, s->median, s->mean, s->p99, s->max, s->stddev, rec->timing->mean.median, sb_record_algbw(rec),
+            sb_record_busbw(rec), rec->wrong < 0 ? "" : wrong, rec->error ? "failed" : "");
+    fflush(r->csv);
+}
+
+void sb_report_record(struct sb_report *r, const struct sb_record *rec)
+{
+    const struct sb_stats *s = &rec->timing->max;
+    char wrong[32];
+    if (rec->error)
+        snprintf(wrong, sizeof wrong, "FAILED");
+    else if (rec->wrong < 0)
+        snprintf(wrong, sizeof wrong, "-");
+    else
+        snprintf(wrong, sizeof wrong, "%lld", (long long)rec->wrong);
+    fprintf(r->table, "  %10zu %10zu %5s %6zu %8.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10.1f %9.3f %9.3f %6s\n",
+            rec->size->bytes, rec->size->layout.count, rec->in_place ? "in" : "out", rec->timing->n, s->min, s->median,
+            s->mean, s->p99, s->max, rec->timing->mean.median, 100.0 * sb_stats_relative_ci(s), sb_record_algbw(rec),
+            sb_record_busbw(rec), wrong);
+    if (rec->error)
+        fprintf(r->table, "# error: %s\n", rec->error);
+    fflush(r->table);
+    if (r->json) {
+        json_t *o = sb_record_json(rec, r->keep_samples);
+        write_json_line(r, o);
+        json_decref(o);
+    }
+    if (r->csv)
+        write_csv(r, rec);
+}
+
+void sb_report_summary(struct sb_report *r, json_t *summary)
+{
+    fprintf(r->table, "#\n# points: %lld, wrong elements: %lld, failed points: %lld\n",
+            (long long)json_integer_value(json_object_get(summary, "points")),
+            (long long)json_integer_value(json_object_get(summary, "wrong_total")),
+            (long long)json_integer_value(json_object_get(summary, "failed_points")));
+    fprintf(r->table, "# Avg bus bandwidth: %.4f GB/s (mean of busbw over all points, as nccl-tests)\n",
+            json_real_value(json_object_get(summary, "avg_busbw_gbps")));
+    fprintf(r->table, "# result: %s\n", json_string_value(json_object_get(summary, "result")));
+    fflush(r->table);
+    write_json_line(r, summary);
+    json_decref(summary);
+}
+
+void sb_report_error(struct sb_report *r, const char *message)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s}", "schema", SB_SCHEMA, "type", "error", "message", message);
+    write_json_line(r, o);
+    json_decref(o);
+}

@@ -1,0 +1,60 @@
+/* Output: the human table (stdout, or stderr when records go to stdout), JSON Lines and CSV.
+ * Only rank 0 reports.  Every record is flushed as soon as it is written. */
+#ifndef SB_REPORT_H
+#define SB_REPORT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "collective.h"
+#include "sweep.h"
+#include "timing.h"
+
+#define SB_SCHEMA "scalebench/1"
+
+struct sb_report {
+    FILE *table; /* human-readable */
+    FILE *json;  /* JSON Lines, or NULL */
+    FILE *csv;   /* CSV, or NULL */
+    bool close_json, close_csv;
+    bool keep_samples;
+};
+
+/* One measured point. */
+struct sb_record {
+    const struct sb_collective *coll;
+    const char *backend, *memory, *op_impl;
+    enum sb_dtype dtype;
+    enum sb_op op;
+    bool in_place;
+    int ranks, nodes, ranks_per_node;
+    const struct sb_size *size;
+    const struct sb_timing *timing;
+    int warmup;
+    int64_t wrong;     /* -1: not checked */
+    const char *error; /* NULL, or why the point failed */
+};
+
+/* Opens the outputs; 0, or 2 with err naming the file and the reason. */
+int sb_report_open(struct sb_report *r, const char *json_path, const char *csv_path, bool keep_samples,
+                   char *err, size_t errlen);
+void sb_report_close(struct sb_report *r);
+
+double sb_record_algbw(const struct sb_record *rec);  /* GB/s, G = 1e9 */
+double sb_record_busbw(const struct sb_record *rec);
+
+/* The header: text lines for humans, and the JSON "run" record (the report takes `run`). */
+void sb_report_header(struct sb_report *r, const struct sb_collective *coll, json_t *run);
+void sb_report_table_heading(struct sb_report *r, const struct sb_collective *coll, enum sb_dtype t,
+                             enum sb_op op, const char *op_impl);
+void sb_report_note(struct sb_report *r, const char *text);
+void sb_report_record(struct sb_report *r, const struct sb_record *rec);
+/* JSON "summary" record (the report takes `summary`) and the closing text lines. */
+void sb_report_summary(struct sb_report *r, json_t *summary);
+/* JSON "error" record for a failure that ends the run. */
+void sb_report_error(struct sb_report *r, const char *message);
+
+json_t *sb_record_json(const struct sb_record *rec, bool keep_samples);
+
+#endif

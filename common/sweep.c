@@ -1,0 +1,76 @@
+#include "sweep.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void note(char *notes, size_t len, const char *line)
+{
+    size_t used = strlen(notes);
+    if (used + strlen(line) + 2 < len) {
+        strcat(notes, line);
+        strcat(notes, "\n");
+    }
+}
+
+/* The requested sizes in order: an explicit list, or min..max by factor or increment. */
+static size_t requested_sizes(const struct sb_options *o, size_t *req, size_t max_out)
+{
+    if (o->n_sizes > 0) {
+        size_t n = o->n_sizes < max_out ? o->n_sizes : max_out;
+        memcpy(req, o->sizes, n * sizeof *req);
+        return n;
+    }
+    size_t n = 0;
+    for (size_t s = o->min_bytes; s <= o->max_bytes && n < max_out;) {
+        req[n++] = s;
+        size_t next = o->step_bytes ? s + o->step_bytes : s * o->step_factor;
+        if (next <= s)
+            break; /* overflow */
+        s = next;
+    }
+    return n;
+}
+
+size_t sb_sweep_build(const struct sb_options *o, const struct sb_collective *coll, size_t elem_size,
+                      int ranks, struct sb_size *out, size_t max_out, char *notes, size_t notes_len)
+{
+    size_t req[SB_MAX_SIZES * 4];
+    size_t nreq = requested_sizes(o, req, sizeof req / sizeof *req);
+    size_t granule = coll->granule(ranks);
+    size_t unit = granule * elem_size;
+    char line[256];
+    size_t n = 0;
+    notes[0] = '\0';
+    for (size_t i = 0; i < nreq && n < max_out; i++) {
+        size_t count = req[i] / unit * granule;
+        if (count == 0) {
+            snprintf(line, sizeof line, "size %zu skipped: smaller than one %zu-byte element%s", req[i],
+                     elem_size, granule > 1 ? " per peer" : "");
+            note(notes, notes_len, line);
+            continue;
+        }
+        if (n > 0 && out[n - 1].layout.count == count) {
+            snprintf(line, sizeof line, "size %zu skipped: rounds down to %zu bytes, measured already", req[i],
+                     count * elem_size);
+            note(notes, notes_len, line);
+            continue;
+        }
+        if (count * elem_size != req[i]) {
+            snprintf(line, sizeof line, "size %zu rounded down to %zu bytes (whole %zu-byte elements%s)",
+                     req[i], count * elem_size, elem_size, granule > 1 ? " per peer" : "");
+            note(notes, notes_len, line);
+        }
+        out[n].requested = req[i];
+        out[n].bytes = count * elem_size;
+        coll->layout(count, ranks, &out[n].layout);
+        n++;
+    }
+    return n;
+}
+
+size_t sb_sweep_footprint(const struct sb_size *s, size_t elem_size, int in_place_only)
+{
+    size_t recv = s->layout.recv_count * elem_size;
+    size_t send = s->layout.send_count * elem_size;
+    return in_place_only ? (recv > send ? recv : send) : send + recv;
+}

@@ -1,0 +1,117 @@
+#include "timing.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+double sb_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int grow(double **a, size_t need)
+{
+    double *p = realloc(*a, need * sizeof **a);
+    if (!p)
+        return -1;
+    *a = p;
+    return 0;
+}
+
+/* The timed region: nothing but the barrier, the clock and the call. */
+static int run_batch(const struct sb_backend *be, const struct sb_collective *coll, const struct sb_call *call,
+                     double *seconds, size_t n)
+{
+    int first_error = 0;
+    for (size_t k = 0; k < n; k++) {
+        be->barrier(be);
+        double t0 = sb_now();
+        int rc = coll->run(be, call);
+        double t1 = sb_now();
+        seconds[k] = t1 - t0;
+        if (rc && !first_error)
+            first_error = rc;
+    }
+    return first_error;
+}
+
+/* Rank 0's decision after a batch: the next batch's size, 0 to stop. */
+static size_t next_batch(const struct sb_timing_config *cfg, struct sb_timing *t, double *scratch, double spent)
+{
+    if (cfg->iters > 0)
+        return 0; /* a fixed count is done in one batch */
+    sb_stats_compute(t->max_us, t->n, scratch, &t->max);
+    t->precision_reached = sb_stats_relative_ci(&t->max) <= cfg->precision;
+    if ((t->precision_reached && t->n >= (size_t)cfg->min_iters) || t->n >= (size_t)cfg->max_iters ||
+        spent >= cfg->max_time)
+        return 0;
+    /* Double the sample, but not past the iteration cap or the time left at the current pace. */
+    size_t want = t->n;
+    size_t cap = (size_t)cfg->max_iters - t->n;
+    double per_iter = spent / (double)t->n;
+    double fits = per_iter > 0 ? (cfg->max_time - spent) / per_iter : (double)want;
+    if (fits < (double)want)
+        want = fits < 1 ? 1 : (size_t)fits;
+    return want < cap ? want : cap;
+}
+
+int sb_time_collective(const struct sb_backend *be, const struct sb_collective *coll, const struct sb_call *call,
+                       const struct sb_timing_config *cfg, struct sb_timing *out)
+{
+    const struct sb_comm *comm = be->comm;
+    memset(out, 0, sizeof *out);
+    int warm_error = 0;
+    for (int w = 0; w < cfg->warmup; w++) {
+        int rc = coll->run(be, call);
+        if (rc && !warm_error)
+            warm_error = rc;
+    }
+    size_t batch = cfg->iters > 0 ? (size_t)cfg->iters : (size_t)cfg->min_iters;
+    double *local = NULL, *scratch = NULL, spent = 0.0;
+    int oom = 0;
+    out->error = warm_error;
+    while (batch > 0) {
+        size_t need = out->n + batch;
+        oom = grow(&local, need) || grow(&scratch, need) ||
+              (comm->rank == 0 && (grow(&out->max_us, need) || grow(&out->mean_us, need)));
+        if (sb_comm_max_int(comm, oom))
+            break;
+        double start = sb_now();
+        int rc = run_batch(be, coll, call, local + out->n, batch);
+        if (rc && !out->error)
+            out->error = rc;
+        spent += sb_now() - start;
+        for (size_t k = out->n; k < need; k++)
+            local[k] *= 1e6;
+        sb_comm_reduce_max_sum(comm, local + out->n, comm->rank == 0 ? out->max_us + out->n : NULL,
+                               comm->rank == 0 ? out->mean_us + out->n : NULL, batch);
+        out->n = need;
+        int next = 0;
+        if (comm->rank == 0) {
+            for (size_t k = need - batch; k < need; k++)
+                out->mean_us[k] /= comm->size;
+            next = (int)next_batch(cfg, out, scratch, spent);
+        }
+        sb_comm_bcast_int(comm, &next);
+        batch = (size_t)next;
+    }
+    out->failed_ranks = (int)sb_comm_sum_int64(comm, out->error != 0);
+    if (!oom && comm->rank == 0 && out->n > 0) {
+        sb_stats_compute(out->max_us, out->n, scratch, &out->max);
+        sb_stats_compute(out->mean_us, out->n, scratch, &out->mean);
+        if (cfg->iters > 0)
+            out->precision_reached = sb_stats_relative_ci(&out->max) <= cfg->precision;
+    }
+    free(local);
+    free(scratch);
+    return oom ? -1 : 0;
+}
+
+void sb_timing_free(struct sb_timing *t)
+{
+    free(t->max_us);
+    free(t->mean_us);
+    t->max_us = t->mean_us = NULL;
+}

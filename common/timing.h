@@ -1,0 +1,39 @@
+/* The timing loop, written once: warm-up, then batches of (barrier, t0, call, t1) on every rank;
+ * after each batch (outside the timed region) the samples are reduced to rank 0, which decides
+ * whether to go on. */
+#ifndef SB_TIMING_H
+#define SB_TIMING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "backend.h"
+#include "stats.h"
+
+struct sb_timing_config {
+    int iters;        /* fixed count, or 0 for adaptive */
+    int warmup;
+    int min_iters, max_iters;
+    double precision; /* adaptive: target relative half-width of the median's 95% interval */
+    double max_time;  /* adaptive: seconds of iterations per size */
+};
+
+struct sb_timing {
+    size_t n;                 /* iterations timed */
+    double *max_us;           /* rank 0: per iteration, the slowest rank's time */
+    double *mean_us;          /* rank 0: per iteration, the mean over ranks */
+    struct sb_stats max, mean;
+    bool precision_reached;
+    int error;                /* first backend error code on this rank, 0 if none */
+    int failed_ranks;         /* ranks that saw an error (same on every rank) */
+};
+
+/* Times coll->run(be, call).  Every rank must call it.  Returns 0, or -1 when memory ran out. */
+int sb_time_collective(const struct sb_backend *be, const struct sb_collective *coll, const struct sb_call *call,
+                       const struct sb_timing_config *cfg, struct sb_timing *out);
+void sb_timing_free(struct sb_timing *t);
+
+/* Monotonic seconds. */
+double sb_now(void);
+
+#endif

@@ -1,0 +1,1 @@
+# Models library and CLI: filled in by the models work.
