@@ -161,6 +161,9 @@ int sb_backend_mpi_init(struct sb_backend *be, const struct sb_comm *comm, char 
      * becomes a failed record and exit code 1 instead of an abort without a word. */
     MPI_Comm_dup(MPI_COMM_WORLD, &s->comm);
     MPI_Comm_set_errhandler(s->comm, MPI_ERRORS_RETURN);
+    /* Named, so tools (and the test-only fault injector) can tell measured calls from the
+     * harness's own control traffic, which runs on a different communicator. */
+    MPI_Comm_set_name(s->comm, "scalebench_measured");
     MPI_Type_contiguous(2, MPI_BYTE, &s->half);
     MPI_Type_set_name(s->half, "scalebench_fp16");
     MPI_Type_commit(&s->half);

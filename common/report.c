@@ -69,7 +69,7 @@ double sb_record_busbw(const struct sb_record *rec)
 static void write_json_line(struct sb_report *r, json_t *obj)
 {
     if (r->json) {
-        json_dumpf(obj, r->json, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        json_dumpf(obj, r->json, JSON_COMPACT | JSON_REAL_PRECISION(9));
         fputc('\n', r->json);
         fflush(r->json);
     }

@@ -1,2 +1,39 @@
 # Unit tests (cmocka, TAP output) and integration tests (shell, TAP output).
 EXTRA_DIST += tests/summarize.sh
+
+# ---- unit tests of the harness (cmocka; one group per program so the TAP plan is whole)
+SB_UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) $(HWLOC_CFLAGS)
+SB_UNIT_LIBS = $(SB_HARNESS_LIBS) $(CMOCKA_LIBS)
+harness_unit_tests = tests/unit/test_stats tests/unit/test_options tests/unit/test_sweep \
+	tests/unit/test_dtype tests/unit/test_pattern tests/unit/test_report \
+	tests/unit/test_coll_allreduce tests/unit/test_coll_alltoall
+check_PROGRAMS += $(harness_unit_tests)
+TESTS += $(harness_unit_tests)
+tests_unit_test_stats_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_stats_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_options_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_options_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_sweep_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_sweep_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_dtype_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_dtype_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_pattern_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_pattern_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_report_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_report_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_coll_allreduce_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_coll_allreduce_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_coll_alltoall_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_coll_alltoall_LDADD = $(SB_UNIT_LIBS)
+
+# ---- integration tests (real mpirun runs; TAP from shell)
+TESTS += tests/integration/collectives.sh tests/integration/bad_input.sh tests/integration/corrupt.sh
+EXTRA_DIST += tests/integration/lib.sh tests/integration/collectives.sh tests/integration/bad_input.sh \
+	tests/integration/corrupt.sh tests/integration/fault_inject.c
+
+# The fault-injection PMPI wrapper (test only; LD_PRELOADed by the tests).
+check_DATA = tests/integration/libsbfault.so
+CLEANFILES += tests/integration/libsbfault.so
+tests/integration/libsbfault.so: $(top_srcdir)/tests/integration/fault_inject.c
+	@mkdir -p tests/integration
+	$(AM_V_CC)$(CC) -shared -fPIC $(SB_CFLAGS) -o $@ $<

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Bad input: exit 2 and exactly one line on stderr naming the bad value (run as a singleton,
+# so no launcher banner is mixed in), and under mpirun -np 2 the line comes once (rank 0).
+. "$(dirname "$0")/lib.sh"
+
+# refuse NEEDLE ARGS...: exit 2, one stderr line containing NEEDLE, nothing on stdout.
+refuse() {
+  needle=$1; shift
+  "$BENCH/sb_allreduce" "$@" >"$TMP/out" 2>"$TMP/err"
+  rc=$?
+  lines=$(wc -l <"$TMP/err")
+  if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && grep -q -- "$needle" "$TMP/err" && [ ! -s "$TMP/out" ]; then
+    ok "refused: $* -> $(cat "$TMP/err")"
+  else
+    not_ok "refused: $* (rc=$rc, $lines stderr lines: $(head -c 300 "$TMP/err"))"
+  fi
+}
+
+refuse "unknown option '--bogus'" --bogus
+refuse "unknown option '-z'" -z
+refuse "invalid --minbytes 'abc'" -b abc
+refuse "invalid --maxbytes '-8'" -e -8
+refuse "invalid --minbytes '1X'" -b 1X
+refuse "larger than --maxbytes" -b 1M -e 1K
+refuse "invalid --stepfactor '1'" -f 1
+refuse "invalid --stepfactor '1.5'" -f 1.5
+refuse "invalid --datatype 'float8'" -d float8
+refuse "invalid --precision '0'" --precision 0
+refuse "invalid --op 'avg'" -o avg
+refuse "invalid --inplace '5'" --inplace 5
+refuse "invalid --check 'yes'" -c yes
+refuse "invalid --iters '-3'" -n -3
+refuse "invalid size 'x'" --sizes 8,x
+refuse "needs a value" --json
+refuse "cannot write --json '/nonexistent-dir/r.jsonl'" --json /nonexistent-dir/r.jsonl
+refuse "Is a directory" --json "$TMP"
+refuse "cannot write --csv" --csv "$TMP"
+refuse "unexpected argument 'extra'" extra
+
+"$BENCH/sb_alltoall" -o sum >/dev/null 2>"$TMP/err"; rc=$?
+check "alltoall refuses --op (it reduces nothing)" sh -c "[ $rc -eq 2 ] && grep -q 'does not apply' '$TMP/err'"
+
+mpi 2 "$BENCH/sb_allreduce" -d nope >"$TMP/out" 2>"$TMP/err"; rc=$?
+check "under mpirun -np 2: exit 2" [ "$rc" -eq 2 ]
+check "under mpirun -np 2: the error comes once (rank 0 only)" [ "$(grep -c "invalid --datatype 'nope'" "$TMP/err")" -eq 1 ]
+
+# Sizes that cannot fit in memory are capped with a note, not attempted.
+"$BENCH/sb_allreduce" --sizes 1K,64T -n 2 --json "$TMP/cap.jsonl" >"$TMP/out" 2>&1; rc=$?
+check "64 TiB request: exit 0" [ "$rc" -eq 0 ]
+check "64 TiB request: note says it was skipped for memory" grep -q "size 70368744177664 skipped: .*available per rank" "$TMP/out"
+check "64 TiB request: the 1K point was measured" [ "$(jq_count "$TMP/cap.jsonl")" -eq 2 ]
+
+# N copies of a 1-rank job (a binary from another MPI than the launcher) are refused.
+OMPI_COMM_WORLD_SIZE=4 "$BENCH/sb_allreduce" --sizes 8 -n 1 >/dev/null 2>"$TMP/err"; rc=$?
+check "a launcher's N separate 1-rank jobs: exit 2 with the reason" \
+  sh -c "[ $rc -eq 2 ] && grep -q 'each is a 1-rank MPI job' '$TMP/err'"
+
+# --help and --version succeed
+check "--help exits 0 and documents --json" sh -c "'$BENCH/sb_allreduce' --help | grep -q -- '--json FILE'"
+check "--version exits 0" sh -c "'$BENCH/sb_alltoall' --version | grep -q scalebench"
+
+done_testing

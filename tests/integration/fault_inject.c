@@ -1,0 +1,83 @@
+/* Test-only PMPI wrapper, loaded with LD_PRELOAD, that injects faults into collectives so the
+ * tests can prove scalebench notices them.  Environment:
+ *   SB_FAULT=corrupt   after the real call, change one byte of the receive buffer
+ *   SB_FAULT=delay     sleep SB_FAULT_DELAY_US microseconds inside the call
+ *   SB_FAULT=stall     sleep SB_FAULT_DELAY_US once, on the first affected call
+ *   SB_FAULT_RANK      the rank affected (default 0; -1 = every rank)
+ *   SB_FAULT_MIN_BYTES only calls moving at least this many bytes per rank (default 0)
+ * Only calls on the communicator the MPI backend names "scalebench_measured" are touched:
+ * the harness's control traffic (iteration decisions, gathers) must stay intact. */
+#define _POSIX_C_SOURCE 200809L
+#include <mpi.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int affected(MPI_Comm comm, int count, MPI_Datatype type)
+{
+    const char *fault = getenv("SB_FAULT");
+    if (!fault || !*fault)
+        return 0;
+    char name[MPI_MAX_OBJECT_NAME] = "";
+    int len = 0;
+    MPI_Comm_get_name(comm, name, &len);
+    if (strcmp(name, "scalebench_measured") != 0)
+        return 0;
+    int rank, size = 0;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Type_size(type, &size);
+    const char *r = getenv("SB_FAULT_RANK"), *m = getenv("SB_FAULT_MIN_BYTES");
+    int want = r ? atoi(r) : 0;
+    long long min_bytes = m ? atoll(m) : 0;
+    return (want < 0 || want == rank) && (long long)count * size >= min_bytes;
+}
+
+static void sleep_us(long us)
+{
+    struct timespec ts = {us / 1000000, (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+static void before_call(void)
+{
+    static int stalled;
+    const char *fault = getenv("SB_FAULT"), *d = getenv("SB_FAULT_DELAY_US");
+    long us = d ? atol(d) : 1000;
+    if (strcmp(fault, "delay") == 0 || (strcmp(fault, "stall") == 0 && !stalled++))
+        sleep_us(us);
+}
+
+static void after_call(void *recv, int count, MPI_Datatype type)
+{
+    int size = 0;
+    MPI_Type_size(type, &size);
+    if (strcmp(getenv("SB_FAULT"), "corrupt") == 0 && count > 0 && size > 0) {
+        unsigned char *p = (unsigned char *)recv + (size_t)(count / 2) * (size_t)size;
+        p[0] ^= 0x01; /* the lowest byte: changes integers and the mantissa of floats */
+    }
+}
+
+int MPI_Allreduce(const void *send, void *recv, int count, MPI_Datatype type, MPI_Op op, MPI_Comm comm)
+{
+    int hit = affected(comm, count, type);
+    if (hit)
+        before_call();
+    int rc = PMPI_Allreduce(send, recv, count, type, op, comm);
+    if (hit)
+        after_call(recv, count, type);
+    return rc;
+}
+
+int MPI_Alltoall(const void *send, int scount, MPI_Datatype stype, void *recv, int rcount, MPI_Datatype rtype,
+                 MPI_Comm comm)
+{
+    int n = 1;
+    MPI_Comm_size(comm, &n);
+    int hit = affected(comm, rcount * n, rtype);
+    if (hit)
+        before_call();
+    int rc = PMPI_Alltoall(send, scount, stype, recv, rcount, rtype, comm);
+    if (hit)
+        after_call(recv, rcount * n, rtype);
+    return rc;
+}

@@ -1,0 +1,26 @@
+# TAP helpers for the integration tests (sourced).  Each script prints "ok N - ..." lines and
+# a closing plan; `top_srcdir`, `top_builddir` and `MPIRUN` come from `make check`.
+set -u
+: "${top_builddir:=$(pwd)}" "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}" "${MPIRUN:=mpirun}"
+BENCH="$top_builddir/benchmarks"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sbtest.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+tap_n=0
+tap_failed=0
+
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n # SKIP $*"; }
+# check DESCRIPTION COMMAND...: ok when the command succeeds.
+check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+done_testing() { echo "1..$tap_n"; exit 0; }
+
+# Test-only launcher settings: root in a container, more ranks than cores.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_hwloc_base_binding_policy=none
+# Every run is bounded (SB_TEST_TIMEOUT seconds, default 180) so a hang fails the test, not CI.
+mpi() { np=$1; shift; timeout -k 10 "${SB_TEST_TIMEOUT:-180}" "$MPIRUN" --oversubscribe -np "$np" "$@"; }
+
+# jq_all FILE FILTER: true when FILTER is true for every result record of FILE.
+jq_all() { jq -s -e "[.[] | select(.type == \"result\")] | length > 0 and all($2)" "$1" >/dev/null; }
+jq_count() { jq -s "[.[] | select(.type == \"result\")] | length" "$1"; }

@@ -1,0 +1,163 @@
+/* Malformed catalogs, results and parameter files, and the CLI's size syntax. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "catalog.h"
+#include "params.h"
+#include "results.h"
+#include "system.h"
+#include "units.h"
+
+static char dir[64];
+
+static int make_dir(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/sbm-input.XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int remove_dir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Writes TEXT to DIR/NAME (a fresh sub-folder SUB when given) and returns the path. */
+static const char *write_file(const char *sub, const char *name, const char *text)
+{
+    static char path[256];
+    char folder[160];
+    snprintf(folder, sizeof folder, "%s/%s", dir, sub);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", folder);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/%s", folder, name);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void catalog_error(const char *sub, const char *text, const char *needle)
+{
+    struct sbm_catalog cat;
+    struct sbm_error err;
+    write_file(sub, "c.json", text);
+    char folder[160];
+    snprintf(folder, sizeof folder, "%s/%s", dir, sub);
+    assert_int_equal(sbm_catalog_load(folder, &cat, &err), SBM_BAD_INPUT);
+    if (!strstr(err.msg, needle))
+        fail_msg("'%s' lacks '%s'", err.msg, needle);
+}
+
+static void catalog_refuses_bad_files(void **state)
+{
+    (void)state;
+    catalog_error("syntax", "{\"gpus\": {\n  \"x\": {,}\n}}\n", "c.json:2: invalid JSON");
+    catalog_error("bare", "{\"gpus\": {\"x\": {\"links\": 18}}}", "gpus.x.links: number without a source");
+    catalog_error("section", "{\"gizmos\": {}}", "unknown catalog section 'gizmos'");
+    catalog_error("notobj", "[1]", "not a JSON object");
+    struct sbm_catalog cat;
+    struct sbm_error err;
+    assert_int_equal(sbm_catalog_load("/nonexistent-catalog", &cat, &err), SBM_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "cannot open catalog directory"));
+}
+
+static void unknown_system_and_missing_fields(void **state)
+{
+    (void)state;
+    struct sbm_catalog cat;
+    struct sbm_error err;
+    struct sbm_system sys;
+    write_file("sys", "c.json", "{\"systems\": {\"mine\": {\"gpu\": \"nope\"}}}");
+    char folder[160];
+    snprintf(folder, sizeof folder, "%s/sys", dir);
+    assert_int_equal(sbm_catalog_load(folder, &cat, &err), SBM_OK);
+    assert_int_equal(sbm_system_resolve(&cat, "other", &sys, &err), SBM_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "unknown system 'other'"));
+    assert_int_equal(sbm_system_resolve(&cat, "mine", &sys, &err), SBM_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "unknown gpu 'nope'"));
+    sbm_catalog_free(&cat);
+}
+
+static void results_name_file_and_line(void **state)
+{
+    (void)state;
+    struct sbm_points pts = {0};
+    struct sbm_error err;
+    const char *good = "{\"type\":\"run\"}\n"
+                       "{\"type\":\"result\",\"collective\":\"allreduce\",\"ranks\":2,\"bytes\":8,"
+                       "\"time_us\":{\"median\":1.5},\"future_field\":1}\n"
+                       "{\"type\":\"mystery\"}\n\n";
+    const char *path = write_file("res", "good.jsonl", good);
+    assert_int_equal(sbm_results_read(path, &pts, &err), SBM_OK);
+    assert_int_equal(pts.n, 1);
+    assert_true(pts.v[0].median_us == 1.5 && pts.v[0].ranks == 2);
+    path = write_file("res", "bad.jsonl", "{\"type\":\"run\"}\n\n{\"type\":\"result\",\n");
+    assert_int_equal(sbm_results_read(path, &pts, &err), SBM_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "bad.jsonl:3: invalid JSON"));
+    assert_int_equal(pts.n, 1); /* nothing half-read */
+    path = write_file("res", "nomedian.jsonl",
+                      "{\"type\":\"result\",\"collective\":\"allreduce\",\"ranks\":2,\"bytes\":8,\"time_us\":{}}\n");
+    assert_int_equal(sbm_results_read(path, &pts, &err), SBM_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "nomedian.jsonl:1: result record lacks a valid 'time_us.median'"));
+    path = write_file("res", "empty.jsonl", "{\"type\":\"run\"}\n");
+    assert_int_equal(sbm_results_read(path, &pts, &err), SBM_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "no result records"));
+    sbm_points_free(&pts);
+}
+
+static void params_file_is_checked(void **state)
+{
+    (void)state;
+    struct sbm_params p;
+    struct sbm_error err;
+    const char *path = write_file("par", "p.json", "{\"schema\":\"other\"}");
+    assert_int_equal(sbm_params_load(path, &p, &err), SBM_BAD_INPUT);
+    path = write_file("par", "q.json", "{\"schema\":\"scalebench-model-params/1\",\"fits\":[{\"collective\":\"allreduce\",\"ranks\":2}]}");
+    assert_int_equal(sbm_params_load(path, &p, &err), SBM_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "fits[0]"));
+}
+
+static void sizes_take_binary_suffixes(void **state)
+{
+    (void)state;
+    double b;
+    assert_int_equal(sbm_parse_bytes("1K", &b), 0);
+    assert_true(b == 1024);
+    assert_int_equal(sbm_parse_bytes("8G", &b), 0);
+    assert_true(b == 8589934592.0);
+    assert_int_equal(sbm_parse_bytes("1KB", &b), -1);
+    assert_int_equal(sbm_parse_bytes("-1", &b), -1);
+    assert_int_equal(sbm_parse_bytes("x", &b), -1);
+    struct sbm_selection s;
+    assert_int_equal(sbm_parse_selection("8,64K:1M", &s), 0);
+    assert_true(sbm_selection_contains(&s, 8, 1) && sbm_selection_contains(&s, 65536 * 2, 1));
+    assert_false(sbm_selection_contains(&s, 16, 1));
+    assert_int_equal(sbm_parse_selection("ranks=4", &s), 0);
+    assert_true(sbm_selection_contains(&s, 1e9, 4) && !sbm_selection_contains(&s, 1e9, 2));
+    assert_int_equal(sbm_parse_selection("4M:1M", &s), -1);
+    assert_int_equal(sbm_parse_selection("", &s), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(catalog_refuses_bad_files),
+        cmocka_unit_test(unknown_system_and_missing_fields),
+        cmocka_unit_test(results_name_file_and_line),
+        cmocka_unit_test(params_file_is_checked),
+        cmocka_unit_test(sizes_take_binary_suffixes),
+    };
+    return cmocka_run_group_tests(tests, make_dir, remove_dir);
+}

@@ -1,0 +1,93 @@
+/* The JSON result record: every schema field present with the right value; algbw and busbw. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#define main sb_allreduce_main
+#include "../../benchmarks/sb_allreduce.c"
+#undef main
+#include "report.h"
+
+static struct sb_record sample_record(struct sb_size *size, struct sb_timing *t)
+{
+    *size = (struct sb_size){.requested = 1000000, .bytes = 1000000, .layout = {250000, 250000, 250000, 250000}};
+    memset(t, 0, sizeof *t);
+    t->n = 100;
+    t->max = (struct sb_stats){.n = 100, .min = 90, .median = 100, .mean = 101, .p99 = 120, .max = 130, .stddev = 5};
+    t->mean = (struct sb_stats){.n = 100, .min = 80, .median = 95, .mean = 96, .p99 = 110, .max = 125, .stddev = 4};
+    t->precision_reached = true;
+    return (struct sb_record){.coll = &sb_allreduce, .backend = "mpi", .memory = "host", .op_impl = "native",
+                              .dtype = SB_FLOAT, .op = SB_SUM, .in_place = true, .ranks = 4, .nodes = 1,
+                              .ranks_per_node = 4, .size = size, .timing = t, .warmup = 10, .wrong = 0};
+}
+
+static void bandwidths_use_the_median_and_the_factor(void **state)
+{
+    (void)state;
+    struct sb_size size;
+    struct sb_timing t;
+    struct sb_record rec = sample_record(&size, &t);
+    /* 1e6 bytes in 100 us = 10 GB/s; busbw = 10 * 2 * 3 / 4 = 15 */
+    assert_true(sb_record_algbw(&rec) > 9.999999 && sb_record_algbw(&rec) < 10.000001);
+    assert_true(sb_record_busbw(&rec) > 14.999999 && sb_record_busbw(&rec) < 15.000001);
+}
+
+static void json_record_has_every_schema_field(void **state)
+{
+    (void)state;
+    struct sb_size size;
+    struct sb_timing t;
+    struct sb_record rec = sample_record(&size, &t);
+    json_t *o = sb_record_json(&rec, false);
+    static const char *fields[] = {"schema", "type", "collective", "backend", "memory", "dtype", "op", "in_place",
+                                   "ranks", "nodes", "ranks_per_node", "bytes", "bytes_per_peer", "count",
+                                   "iterations", "warmup", "time_us", "time_us_rank_mean", "algbw_gbps",
+                                   "busbw_gbps", "wrong", "timing"};
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        if (!json_object_get(o, fields[i]))
+            fail_msg("field %s missing", fields[i]);
+    assert_string_equal(json_string_value(json_object_get(o, "schema")), "scalebench/1");
+    assert_string_equal(json_string_value(json_object_get(o, "type")), "result");
+    assert_string_equal(json_string_value(json_object_get(o, "collective")), "allreduce");
+    assert_true(json_is_true(json_object_get(o, "in_place")));
+    assert_int_equal(json_integer_value(json_object_get(o, "bytes")), 1000000);
+    assert_int_equal(json_integer_value(json_object_get(o, "count")), 250000);
+    assert_int_equal(json_integer_value(json_object_get(o, "iterations")), 100);
+    json_t *tu = json_object_get(o, "time_us");
+    static const char *stats[] = {"min", "median", "mean", "p99", "max", "stddev"};
+    for (size_t i = 0; i < sizeof stats / sizeof *stats; i++)
+        assert_non_null(json_object_get(tu, stats[i]));
+    assert_true(json_real_value(json_object_get(tu, "median")) == 100);
+    assert_true(json_real_value(json_object_get(json_object_get(o, "time_us_rank_mean"), "median")) == 95);
+    assert_int_equal(json_integer_value(json_object_get(o, "wrong")), 0);
+    assert_null(json_object_get(o, "samples_us"));
+    json_decref(o);
+}
+
+static void unchecked_is_null_and_samples_on_request(void **state)
+{
+    (void)state;
+    struct sb_size size;
+    struct sb_timing t;
+    struct sb_record rec = sample_record(&size, &t);
+    double samples[100] = {0};
+    t.max_us = t.mean_us = samples;
+    rec.wrong = -1;
+    json_t *o = sb_record_json(&rec, true);
+    assert_true(json_is_null(json_object_get(o, "wrong")));
+    assert_int_equal(json_array_size(json_object_get(o, "samples_us")), 100);
+    json_decref(o);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(bandwidths_use_the_median_and_the_factor),
+        cmocka_unit_test(json_record_has_every_schema_field),
+        cmocka_unit_test(unchecked_is_null_and_samples_on_request),
+    };
+    return cmocka_run_group_tests_name("report", tests, NULL, NULL);
+}
