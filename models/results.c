@@ -1,0 +1,142 @@
+#include "results.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int push_point(struct sbm_points *pts, const struct sbm_point *p)
+{
+    if (pts->n == pts->cap) {
+        size_t cap = pts->cap ? 2 * pts->cap : 64;
+        struct sbm_point *v = realloc(pts->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        pts->v = v;
+        pts->cap = cap;
+    }
+    pts->v[pts->n++] = *p;
+    return 0;
+}
+
+static void copy_field(char *dst, size_t len, json_t *rec, const char *key, const char *dflt)
+{
+    const char *s = json_string_value(json_object_get(rec, key));
+    snprintf(dst, len, "%s", s ? s : dflt);
+}
+
+static int int_field(json_t *rec, const char *key, int dflt)
+{
+    json_t *v = json_object_get(rec, key);
+    return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
+}
+
+/* One "result" record into P; the name of the first missing field, or NULL. */
+static const char *point_from_record(json_t *rec, struct sbm_point *p)
+{
+    memset(p, 0, sizeof *p);
+    json_t *bytes = json_object_get(rec, "bytes");
+    json_t *median = json_object_get(json_object_get(rec, "time_us"), "median");
+    if (!json_is_string(json_object_get(rec, "collective")))
+        return "collective";
+    if (!json_is_number(bytes) || json_number_value(bytes) < 0)
+        return "bytes";
+    if (!json_is_number(median) || json_number_value(median) <= 0)
+        return "time_us.median";
+    if (int_field(rec, "ranks", 0) < 1)
+        return "ranks";
+    copy_field(p->collective, sizeof p->collective, rec, "collective", "");
+    copy_field(p->backend, sizeof p->backend, rec, "backend", "unknown");
+    copy_field(p->memory, sizeof p->memory, rec, "memory", "unknown");
+    copy_field(p->dtype, sizeof p->dtype, rec, "dtype", "-");
+    copy_field(p->op, sizeof p->op, rec, "op", "-");
+    p->in_place = json_is_true(json_object_get(rec, "in_place"));
+    p->ranks = int_field(rec, "ranks", 1);
+    p->nodes = int_field(rec, "nodes", 1);
+    p->bytes = json_number_value(bytes);
+    p->median_us = json_number_value(median);
+    return NULL;
+}
+
+/* A result record whose measurement failed ("error" set) carries no time: skipped. */
+static int is_measured_result(json_t *rec)
+{
+    json_t *type = json_object_get(rec, "type");
+    json_t *error = json_object_get(rec, "error");
+    return json_is_string(type) && strcmp(json_string_value(type), "result") == 0 &&
+           (!error || json_is_null(error));
+}
+
+static int read_line(const char *path, long lineno, const char *line, struct sbm_points *pts,
+                     struct sbm_error *err)
+{
+    json_error_t jerr;
+    json_t *rec = json_loads(line, 0, &jerr);
+    if (!rec)
+        return sbm_error_set(err, "%s:%ld: invalid JSON: %s", path, lineno, jerr.text);
+    int rc = SBM_OK;
+    if (!json_is_object(rec))
+        rc = sbm_error_set(err, "%s:%ld: a record must be a JSON object", path, lineno);
+    else if (is_measured_result(rec)) {
+        struct sbm_point p;
+        const char *missing = point_from_record(rec, &p);
+        if (missing)
+            rc = sbm_error_set(err, "%s:%ld: result record lacks a valid '%s'", path, lineno,
+                               missing);
+        else if (push_point(pts, &p) != 0)
+            rc = sbm_error_set(err, "%s:%ld: out of memory", path, lineno);
+    }
+    json_decref(rec);
+    return rc;
+}
+
+static int is_blank(const char *s)
+{
+    return s[strspn(s, " \t\r\n")] == '\0';
+}
+
+int sbm_results_read(const char *path, struct sbm_points *out, struct sbm_error *err)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f)
+        return sbm_error_set(err, "cannot read results file '%s': %s", path, strerror(errno));
+    size_t start = out->n;
+    char *line = NULL;
+    size_t cap = 0;
+    long lineno = 0;
+    int rc = SBM_OK;
+    while (rc == SBM_OK && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        if (!is_blank(line))
+            rc = read_line(path, lineno, line, out, err);
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    if (rc != SBM_OK)
+        out->n = start;
+    else if (out->n == start)
+        rc = sbm_error_set(err, "%s: no result records", path);
+    return rc;
+}
+
+void sbm_points_free(struct sbm_points *pts)
+{
+    free(pts->v);
+    memset(pts, 0, sizeof *pts);
+}
+
+int sbm_points_same_group(const struct sbm_point *a, const struct sbm_point *b)
+{
+    return strcmp(a->collective, b->collective) == 0 && strcmp(a->backend, b->backend) == 0 &&
+           strcmp(a->memory, b->memory) == 0 && strcmp(a->dtype, b->dtype) == 0 &&
+           strcmp(a->op, b->op) == 0 && a->in_place == b->in_place && a->ranks == b->ranks &&
+           a->nodes == b->nodes;
+}
+
+void sbm_point_describe_group(const struct sbm_point *p, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s %s/%s %s %s %s p=%d nodes=%d", p->collective, p->backend, p->memory,
+             p->dtype, p->op, p->in_place ? "in-place" : "out-of-place", p->ranks, p->nodes);
+}

@@ -1,0 +1,32 @@
+/* Reader of the benchmarks' JSON Lines: the "result" records, one measured point each.
+ * Other record types and unknown fields are ignored. */
+#ifndef SBM_RESULTS_H
+#define SBM_RESULTS_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+struct sbm_point {
+    char collective[24], backend[24], memory[16], dtype[16], op[16];
+    int in_place, ranks, nodes;
+    double bytes, median_us;
+};
+
+struct sbm_points {
+    struct sbm_point *v;
+    size_t n, cap;
+};
+
+/* Appends the result records of PATH. A line that is not JSON, or a result record without
+ * its required fields, fails with "PATH:LINE: ..." and leaves OUT as it was. */
+int sbm_results_read(const char *path, struct sbm_points *out, struct sbm_error *err);
+void sbm_points_free(struct sbm_points *pts);
+
+/* True when two points belong to one measured curve: same collective, backend, memory,
+ * ranks, nodes, dtype, op and in_place. */
+int sbm_points_same_group(const struct sbm_point *a, const struct sbm_point *b);
+/* "allreduce mpi/host float sum out-of-place p=2 nodes=1" */
+void sbm_point_describe_group(const struct sbm_point *p, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,1 @@
+# Scripts (nightly job, plots, emulated cluster) and their tests (issue 7).

@@ -1,0 +1,52 @@
+#!/bin/sh
+# Bad input to sb_model: exit 2 and one line on stderr that names what is wrong.
+. "$(dirname "$0")/lib.sh"
+M="$top_builddir/models/sb_model"
+
+# refuse NEEDLE ARGS...: exit 2, exactly one stderr line containing NEEDLE, nothing on stdout.
+refuse() {
+  needle=$1; shift
+  "$M" "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?
+  lines=$(wc -l <"$TMP/err")
+  if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && grep -q -- "$needle" "$TMP/err" && [ ! -s "$TMP/out" ]; then
+    ok "refused: $* -> $(cat "$TMP/err")"
+  else
+    not_ok "refused: $* (rc=$rc, $lines stderr lines: $(head -c 300 "$TMP/err"))"
+  fi
+}
+
+mkdir -p "$TMP/cat-syntax" "$TMP/cat-bare" "$TMP/cat-empty"
+printf '{"gpus": {\n  "x": {,}\n}}\n' >"$TMP/cat-syntax/a.json"
+printf '{"gpus": {"x": {"links": 18}}}\n' >"$TMP/cat-bare/a.json"
+printf '{"type":"run"}\n{"type":"result","collective":"allreduce","ranks":2,"bytes":8,"time_us":{"median":1}}\n{"type":"result",\n' >"$TMP/bad.jsonl"
+printf '{"type":"result","collective":"allreduce","ranks":2,"bytes":8,"time_us":{}}\n' >"$TMP/nomedian.jsonl"
+printf '{"schema":"nope"}\n' >"$TMP/params.json"
+
+refuse "unknown subcommand 'bogus'" bogus
+refuse "unknown system 'nope'" predict --system nope --collective allreduce --ranks 8 --bytes 1M
+refuse "invalid --bytes '1X'" predict --system dgx-h100 --collective allreduce --ranks 8 --bytes 1X
+refuse "invalid --collective 'bcast'" predict --system dgx-h100 --collective bcast --ranks 8 --bytes 1M
+refuse "does not apply to alltoall" predict --system dgx-h100 --collective alltoall --algorithm ring --ranks 8 --bytes 1M
+refuse "exceed dgx-h100's domain of 8" predict --system dgx-h100 --collective allreduce --ranks 16 --nodes 1 --bytes 1M
+refuse "exactly one of --bytes" predict --system dgx-h100 --collective allreduce --ranks 8
+refuse "cat-syntax/a.json:2: invalid JSON" systems --catalog "$TMP/cat-syntax"
+refuse "gpus.x.links: number without a source" systems --catalog "$TMP/cat-bare"
+refuse "has no \*.json file" systems --catalog "$TMP/cat-empty"
+refuse "cannot open catalog directory" rules --catalog "$TMP/none"
+refuse "bad.jsonl:3: invalid JSON" fit "$TMP/bad.jsonl"
+refuse "nomedian.jsonl:1: result record lacks a valid 'time_us.median'" fit "$TMP/nomedian.jsonl"
+refuse "cannot read results file" fit "$TMP/missing.jsonl"
+refuse "bad.jsonl:3: invalid JSON" validate "$TMP/bad.jsonl" --system dgx-h100
+refuse "exactly one of --params, --system and --fit-on" validate "$TMP/nomedian.jsonl"
+refuse "not a parameters file" predict --params "$TMP/params.json" --collective allreduce --ranks 2 --bytes 1M
+refuse "invalid --tolerance '0'" validate "$TMP/bad.jsonl" --system dgx-h100 --tolerance 0
+refuse "unknown rule 'R99'" rules --rule R99
+refuse "--system NAME is required" size
+refuse "do not fit a 2-tier fat tree" size --system gb200-nvl72 --gpus 20000 --tiers 2
+refuse "invalid --gpus '0'" size --system gb200-nvl72 --gpus 0
+refuse "invalid --fit-on '4M:1M'" validate "$TMP/nomedian.jsonl" --fit-on 4M:1M
+"$M" fit "$TMP/bad.jsonl" --save "$TMP/p.json" >/dev/null 2>&1
+check "a failed fit writes no parameters file" [ ! -e "$TMP/p.json" ]
+check "--help exits 0" sh -c "'$M' --help | grep -q predict"
+check "predict --help exits 0" sh -c "'$M' predict --help | grep -q -- --sweep"
+done_testing

@@ -1,0 +1,50 @@
+#!/bin/sh
+# sb_model on the shipped catalog: systems, predictions near published 8 x H100 busbw, sizing,
+# and the seed's rules (R8 contradicted, exit 1).
+. "$(dirname "$0")/lib.sh"
+M="$top_builddir/models/sb_model"
+
+"$M" systems --json >"$TMP/systems" 2>"$TMP/err"; rc=$?
+check "systems: exit 0" [ "$rc" -eq 0 ]
+for s in dgx-h100 dgx-h200 hgx-b200 gb200-nvl72 gb200-nvl36x2 gb200-nvl576 gh200-nvl32 gh200-nvl256 cloudmatrix-384; do
+  check "systems lists $s" jq -e -s "any(.[]; .system == \"$s\")" "$TMP/systems"
+done
+
+predict() { "$M" predict --system dgx-h100 --collective allreduce --ranks 8 --bytes 8G --json "$@"; }
+ring=$(predict --algorithm ring | jq '.busbw_gbps')
+nvls=$(predict --algorithm nvls | jq '.busbw_gbps')
+best=$(predict | jq -r '.algorithm')
+check "8 x H100 ring busbw $ring GB/s within 5% of the published 370" \
+  awk -v v="$ring" 'BEGIN { exit !(v > 351.5 && v < 388.5) }'
+check "8 x H100 nvls busbw $nvls GB/s within 5% of the published 475-480" \
+  awk -v v="$nvls" 'BEGIN { exit !(v > 451 && v < 504) }'
+check "best algorithm at 8G on dgx-h100 is nvls" [ "$best" = nvls ]
+check "predict --json has the documented fields" sh -c \
+  "'$M' predict --system gb200-nvl72 --collective alltoall --ranks 72 --bytes 1M --json | jq -e 'has(\"time_us\") and has(\"algbw_gbps\") and has(\"busbw_gbps\") and has(\"algorithm\")' >/dev/null"
+n=$("$M" predict --system dgx-h100 --collective allreduce --ranks 16 --nodes 2 --sweep -b 8 -e 1G -f 4 --json | wc -l)
+check "a sweep 8..1G by 4 gives 14 points (got $n)" [ "$n" -eq 14 ]
+check "two DGX H100 nodes: hierarchical applies" sh -c \
+  "'$M' predict --system dgx-h100 --collective allreduce --ranks 16 --algorithm hierarchical --bytes 1G >/dev/null"
+
+"$M" rules --json >"$TMP/rules"; rc=$?
+check "rules: exit 1 because a rule is contradicted" [ "$rc" -eq 1 ]
+check "R8 (8 optical modules per GPU) is contradicted, derived 9" \
+  jq -e -s 'any(.[]; .id == "R8" and .verdict == "contradicted" and .derived == 9 and .claimed == 8)' "$TMP/rules"
+check "R1-R7, R9 and R13 hold" jq -e -s \
+  '[.[] | select(.id | test("^R([1-79]|13)b?$"))] | length >= 14 and all(.verdict == "holds")' "$TMP/rules"
+check "R10-R12 are unverifiable here" jq -e -s \
+  '[.[] | select(.id == "R10" or .id == "R11" or .id == "R12")] | length == 3 and all(.verdict == "unverifiable")' "$TMP/rules"
+check "rule records carry id, claim, claimed, derived, unit, arithmetic, verdict" jq -e -s \
+  'all(.[]; has("id") and has("claim") and has("claimed") and has("derived") and has("unit") and has("arithmetic") and has("verdict"))' "$TMP/rules"
+"$M" rules --rule R4 >/dev/null; rc=$?
+check "rules --rule R4 alone: exit 0" [ "$rc" -eq 0 ]
+
+"$M" size --system gb200-nvl576 --json >"$TMP/size"; rc=$?
+check "size gb200-nvl576: exit 0" [ "$rc" -eq 0 ]
+check "size: 144 tier-2 chips, 9 x 1.6T per GPU, optics between racks" jq -e -s \
+  'any(.[]; .key == "l2_chips" and .value == 144) and any(.[]; .key == "t2_modules_1600g_per_gpu" and .value == 9) and any(.[]; .key == "medium_t2" and .medium == "optics")' "$TMP/size"
+for s in dgx-h100 hgx-b200 gb200-nvl72 gb200-nvl36x2 gh200-nvl32 gh200-nvl256 cloudmatrix-384; do
+  check "size --system $s: exit 0" sh -c "'$M' size --system $s >/dev/null"
+done
+check "size --tiers 3 for 20000 GPUs on Q3400" sh -c "'$M' size --system gb200-nvl72 --gpus 20000 --tiers 3 | grep -q 'fat-tree tiers .* 3 tiers'"
+done_testing
