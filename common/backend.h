@@ -7,6 +7,7 @@
 
 #include "collective.h"
 #include "comm.h"
+#include "memory.h"
 
 struct sb_backend {
     const char *name;   /* JSON `backend`: "mpi" */
@@ -18,7 +19,7 @@ struct sb_backend {
      * supported (then `why` says why). */
     const char *(*support)(const struct sb_backend *be, enum sb_dtype t, enum sb_op op, const char **why);
     void *(*alloc)(const struct sb_backend *be, size_t bytes);
-    void (*free)(const struct sb_backend *be, void *p);
+    void (*free)(const struct sb_backend *be, void *p, size_t bytes);
     int (*barrier)(const struct sb_backend *be);
     int (*allreduce)(const struct sb_backend *be, const struct sb_call *c);
     int (*alltoall)(const struct sb_backend *be, const struct sb_call *c);
@@ -27,7 +28,8 @@ struct sb_backend {
     void (*finalize)(struct sb_backend *be);
 };
 
-/* Sets up the MPI backend on host memory; 0 or 2 with err filled. */
-int sb_backend_mpi_init(struct sb_backend *be, const struct sb_comm *comm, char *err, size_t errlen);
+/* Sets up the MPI backend on host memory placed by `mem` (--mem-node); 0 or 2 with err filled. */
+int sb_backend_mpi_init(struct sb_backend *be, const struct sb_comm *comm, const struct sb_mem_policy *mem,
+                        char *err, size_t errlen);
 
 #endif

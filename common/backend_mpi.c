@@ -10,6 +10,7 @@ struct mpi_state {
     MPI_Comm comm;
     MPI_Datatype half, bf16; /* 2-byte types with user-defined reduction operators */
     MPI_Op half_ops[SB_OP_COUNT], bf16_ops[SB_OP_COUNT];
+    struct sb_mem_policy mem; /* where host buffers go (--mem-node) */
 };
 
 static struct mpi_state *state_of(const struct sb_backend *be) { return be->state; }
@@ -89,20 +90,17 @@ static const char *mpi_support(const struct sb_backend *be, enum sb_dtype t, enu
     return (t == SB_HALF || t == SB_BFLOAT16) ? "user-defined op" : "native";
 }
 
+/* Page-aligned, every page touched, on the NUMA node(s) --mem-node asked for (memory.h). */
 static void *mpi_alloc(const struct sb_backend *be, size_t bytes)
 {
-    (void)be;
-    void *p = NULL;
-    /* Page-aligned so that first touch places whole pages on the rank's NUMA node. */
-    if (posix_memalign(&p, 4096, bytes ? bytes : 1) != 0)
-        return NULL;
-    return p;
+    char err[256];
+    return sb_mem_alloc(&state_of(be)->mem, bytes ? bytes : 1, err, sizeof err);
 }
 
-static void mpi_free(const struct sb_backend *be, void *p)
+static void mpi_free(const struct sb_backend *be, void *p, size_t bytes)
 {
     (void)be;
-    free(p);
+    sb_mem_free(p, bytes ? bytes : 1);
 }
 
 static int mpi_barrier(const struct sb_backend *be) { return MPI_Barrier(state_of(be)->comm); }
@@ -150,13 +148,15 @@ static void mpi_finalize(struct sb_backend *be)
     be->state = NULL;
 }
 
-int sb_backend_mpi_init(struct sb_backend *be, const struct sb_comm *comm, char *err, size_t errlen)
+int sb_backend_mpi_init(struct sb_backend *be, const struct sb_comm *comm, const struct sb_mem_policy *mem,
+                        char *err, size_t errlen)
 {
     struct mpi_state *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return 2;
     }
+    s->mem = *mem;
     /* A communicator of its own, with errors returned rather than fatal, so a failed call
      * becomes a failed record and exit code 1 instead of an abort without a word. */
     MPI_Comm_dup(MPI_COMM_WORLD, &s->comm);

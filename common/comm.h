@@ -10,11 +10,14 @@ struct sb_comm {
     int rank, size;             /* in the job */
     int local_rank, local_size; /* on this node (shared-memory domain) */
     int node, nodes;            /* index of this node, number of nodes */
+    int threads;                /* 1 when other threads may use the comm at the same time */
     void *impl;                 /* the MPI communicators */
 };
 
-/* Initialises MPI (also as a singleton); returns 0, or 2 with a message in err. */
-int sb_comm_init(struct sb_comm *c, int *argc, char ***argv, char *err, size_t errlen);
+/* Initialises MPI (also as a singleton); returns 0, or 2 with a message in err.
+ * want_threads asks for MPI_THREAD_MULTIPLE (the watchdog needs it); c->threads says
+ * whether the library granted it. */
+int sb_comm_init(struct sb_comm *c, int *argc, char ***argv, int want_threads, char *err, size_t errlen);
 void sb_comm_finalize(struct sb_comm *c);
 /* Ends every rank of the job at once with this exit code. */
 void sb_comm_abort(const struct sb_comm *c, int code);
@@ -29,6 +32,25 @@ int sb_comm_max_int(const struct sb_comm *c, int v);             /* to every ran
 int64_t sb_comm_min_int64(const struct sb_comm *c, int64_t v);   /* to every rank */
 /* Gathers one fixed-size string per rank to rank 0: out must hold size * len chars there. */
 int sb_comm_gather_strings(const struct sb_comm *c, const char *mine, char *out, size_t len);
+
+/* The side channel: short text messages to rank 0 on a communicator of their own, usable by a
+ * second thread (c->threads) while the main thread is blocked in a collective.  All ranks
+ * open it together; send blocks until delivered; poll returns 1 and fills buf/from when a
+ * message is waiting, 0 when none. */
+int sb_comm_side_open(struct sb_comm *c);
+int sb_comm_side_send(const struct sb_comm *c, const char *text);
+int sb_comm_side_poll(const struct sb_comm *c, char *buf, size_t len, int *from);
+void sb_comm_side_close(struct sb_comm *c);
+
+/* Preflight: every rank sends a few bytes to every other rank and waits, until deadline_s,
+ * to hear from all of them (nonblocking, so an unreachable peer cannot hang it).  heard[r]
+ * = 1 when rank r's message arrived (heard must hold size ints).  Returns the number of
+ * peers not heard from.  Requests still pending at the deadline are left behind: the caller
+ * must end the job (sb_comm_abort) when the count is not 0. */
+int sb_comm_preflight(const struct sb_comm *c, double deadline_s, int *heard);
+/* Like sb_comm_gather_strings, but gives up at the deadline: 0 when everything arrived. */
+int sb_comm_gather_strings_deadline(const struct sb_comm *c, const char *mine, char *out, size_t len,
+                                    double deadline_s);
 
 /* Library identification ("Open MPI v4.1.4, ..."), first line only. */
 void sb_comm_library_version(char *buf, size_t len);

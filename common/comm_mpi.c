@@ -8,7 +8,10 @@
 struct comm_impl {
     MPI_Comm world; /* a duplicate of MPI_COMM_WORLD for harness traffic */
     MPI_Comm node;  /* ranks sharing memory with this one */
+    MPI_Comm side;  /* watchdog reports (MPI_COMM_NULL until opened) */
 };
+
+enum { SIDE_TAG = 7, PREFLIGHT_TAG = 8 };
 
 static MPI_Comm world_of(const struct sb_comm *c) { return ((struct comm_impl *)c->impl)->world; }
 
@@ -26,18 +29,23 @@ static int launcher_ranks(void)
     return most;
 }
 
-int sb_comm_init(struct sb_comm *c, int *argc, char ***argv, char *err, size_t errlen)
+int sb_comm_init(struct sb_comm *c, int *argc, char ***argv, int want_threads, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
-    if (MPI_Init(argc, argv) != MPI_SUCCESS) {
+    /* Threads only when asked: MPI_THREAD_MULTIPLE adds locking to every call. */
+    int provided = MPI_THREAD_SINGLE;
+    if (MPI_Init_thread(argc, argv, want_threads ? MPI_THREAD_MULTIPLE : MPI_THREAD_SINGLE, &provided) !=
+        MPI_SUCCESS) {
         snprintf(err, errlen, "MPI_Init failed");
         return 2;
     }
+    c->threads = provided == MPI_THREAD_MULTIPLE;
     struct comm_impl *impl = calloc(1, sizeof *impl);
     if (!impl) {
         snprintf(err, errlen, "out of memory");
         return 2;
     }
+    impl->side = MPI_COMM_NULL;
     MPI_Comm_dup(MPI_COMM_WORLD, &impl->world);
     MPI_Comm_set_errhandler(impl->world, MPI_ERRORS_RETURN);
     MPI_Comm_rank(impl->world, &c->rank);
@@ -76,6 +84,8 @@ void sb_comm_finalize(struct sb_comm *c)
 {
     struct comm_impl *impl = c->impl;
     if (impl) {
+        if (impl->side != MPI_COMM_NULL)
+            MPI_Comm_free(&impl->side);
         MPI_Comm_free(&impl->node);
         MPI_Comm_free(&impl->world);
         free(impl);
@@ -138,6 +148,114 @@ int sb_comm_gather_strings(const struct sb_comm *c, const char *mine, char *out,
     int rc = MPI_Gather(buf, (int)len, MPI_CHAR, out, (int)len, MPI_CHAR, 0, world_of(c));
     free(buf);
     return rc;
+}
+
+int sb_comm_side_open(struct sb_comm *c)
+{
+    struct comm_impl *impl = c->impl;
+    int rc = MPI_Comm_dup(impl->world, &impl->side);
+    if (rc == MPI_SUCCESS)
+        MPI_Comm_set_errhandler(impl->side, MPI_ERRORS_RETURN);
+    return rc;
+}
+
+int sb_comm_side_send(const struct sb_comm *c, const char *text)
+{
+    struct comm_impl *impl = c->impl;
+    return MPI_Send(text, (int)strlen(text) + 1, MPI_CHAR, 0, SIDE_TAG, impl->side);
+}
+
+int sb_comm_side_poll(const struct sb_comm *c, char *buf, size_t len, int *from)
+{
+    struct comm_impl *impl = c->impl;
+    int flag = 0, count = 0;
+    MPI_Status st;
+    if (MPI_Iprobe(MPI_ANY_SOURCE, SIDE_TAG, impl->side, &flag, &st) != MPI_SUCCESS || !flag)
+        return 0;
+    MPI_Get_count(&st, MPI_CHAR, &count);
+    char *msg = malloc((size_t)count + 1);
+    if (!msg)
+        return 0;
+    MPI_Recv(msg, count, MPI_CHAR, st.MPI_SOURCE, SIDE_TAG, impl->side, MPI_STATUS_IGNORE);
+    msg[count] = '\0';
+    snprintf(buf, len, "%s", msg);
+    free(msg);
+    *from = st.MPI_SOURCE;
+    return 1;
+}
+
+void sb_comm_side_close(struct sb_comm *c)
+{
+    struct comm_impl *impl = c->impl;
+    if (impl && impl->side != MPI_COMM_NULL)
+        MPI_Comm_free(&impl->side);
+}
+
+/* Polls requests until all complete or the deadline passes; 1 when all completed. */
+static int wait_until(MPI_Request *req, int n, double deadline_s, int *done)
+{
+    double end = MPI_Wtime() + deadline_s;
+    int all = 0;
+    while (!all && MPI_Wtime() < end) {
+        all = 1;
+        for (int i = 0; i < n; i++) {
+            if (!done[i])
+                MPI_Test(&req[i], &done[i], MPI_STATUS_IGNORE);
+            all &= done[i];
+        }
+    }
+    return all;
+}
+
+int sb_comm_preflight(const struct sb_comm *c, double deadline_s, int *heard)
+{
+    int n = c->size, missing = 0;
+    MPI_Comm comm;
+    MPI_Comm_dup(world_of(c), &comm);
+    MPI_Comm_set_name(comm, "scalebench_preflight");
+    MPI_Request *req = calloc((size_t)2 * (size_t)n, sizeof *req);
+    int *done = calloc((size_t)2 * (size_t)n, sizeof *done), *in = calloc((size_t)n, sizeof *in), out = c->rank;
+    if (!req || !done || !in) {
+        free(req);
+        free(done);
+        free(in);
+        return -1;
+    }
+    for (int r = 0; r < n; r++) {
+        done[r] = done[n + r] = r == c->rank; /* no message to oneself */
+        req[r] = req[n + r] = MPI_REQUEST_NULL;
+        if (r == c->rank)
+            continue;
+        MPI_Irecv(&in[r], 1, MPI_INT, r, PREFLIGHT_TAG, comm, &req[r]);
+        MPI_Isend(&out, 1, MPI_INT, r, PREFLIGHT_TAG, comm, &req[n + r]);
+    }
+    wait_until(req, 2 * n, deadline_s, done);
+    for (int r = 0; r < n; r++) {
+        heard[r] = r == c->rank || (done[r] && in[r] == r);
+        missing += !heard[r];
+    }
+    if (missing == 0) /* with pending requests the communicator cannot be freed; the job ends anyway */
+        MPI_Comm_free(&comm);
+    free(req);
+    free(done);
+    free(in);
+    return missing;
+}
+
+int sb_comm_gather_strings_deadline(const struct sb_comm *c, const char *mine, char *out, size_t len,
+                                    double deadline_s)
+{
+    char *buf = calloc(1, len);
+    if (!buf)
+        return -1;
+    snprintf(buf, len, "%s", mine);
+    MPI_Request req;
+    int done = 0;
+    MPI_Igather(buf, (int)len, MPI_CHAR, out, (int)len, MPI_CHAR, 0, world_of(c), &req);
+    int ok = wait_until(&req, 1, deadline_s, &done);
+    if (ok)
+        free(buf); /* otherwise MPI may still write from it; the job is about to end */
+    return ok ? 0 : -1;
 }
 
 void sb_comm_library_version(char *buf, size_t len)

@@ -1,5 +1,6 @@
 /* sb_main: options, set-up, the sweep over dtypes, ops, sizes and placements, and the exit code. */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,10 +10,12 @@
 #include "collective.h"
 #include "comm.h"
 #include "options.h"
+#include "placement.h"
 #include "report.h"
 #include "sweep.h"
 #include "sysinfo.h"
 #include "timing.h"
+#include "watchdog.h"
 
 #define ERRLEN 512
 
@@ -23,7 +26,10 @@ struct run {
     struct sb_options opt;
     struct sb_comm comm;
     struct sb_backend be;
+    struct sb_placement place; /* binding and memory policy, applied before any allocation */
     struct sb_report report; /* rank 0 only */
+    pthread_mutex_t report_lock; /* the watchdog thread may write the error record */
+    struct sb_watchdog *watchdog; /* -T, or NULL */
     void *send, *recv;       /* the largest buffers of the sweep, reused by every size */
     size_t buffer_bytes;
     int64_t points, wrong_total, failed_points;
@@ -45,21 +51,19 @@ static void complain(const struct run *run, const char *msg)
     }
 }
 
-/* Options this version parses but cannot honour yet are refused rather than ignored. */
-static int refuse_unavailable(const struct sb_options *o, char *err, size_t errlen)
+/* A failure that may be on any rank (every rank calls this): one line from rank 0 when it failed
+ * too (the usual case: every rank hit the same problem), else from each failing rank. */
+static void complain_any(const struct run *run, int rc, const char *msg)
 {
-    if (o->bind_explicit && strcmp(o->bind, "auto") != 0)
-        snprintf(err, errlen, "--bind %s is not available in this build (topology support is not linked)", o->bind);
-    else if (strcmp(o->mem_node, "local") != 0)
-        snprintf(err, errlen, "--mem-node %s is not available in this build (topology support is not linked)",
-                 o->mem_node);
-    else if (o->timeout > 0)
-        snprintf(err, errlen, "--timeout is not available in this build");
-    else if (o->preflight == 1)
-        snprintf(err, errlen, "--preflight is not available in this build");
-    else
-        return 0;
-    return 2;
+    int rank0_failed = rc != 0;
+    sb_comm_bcast_int(&run->comm, &rank0_failed);
+    if (rc != 0 && (run->comm.rank == 0 || !rank0_failed)) {
+        if (run->comm.rank == 0)
+            fprintf(stderr, "%s: %s\n", run->prog, msg);
+        else
+            fprintf(stderr, "%s: rank %d: %s\n", run->prog, run->comm.rank, msg);
+        fflush(stderr);
+    }
 }
 
 static json_t *options_json(const struct sb_options *o)
@@ -71,21 +75,40 @@ static json_t *options_json(const struct sb_options *o)
     for (int op = 0; op < SB_OP_COUNT; op++)
         if (o->ops[op])
             json_array_append_new(ops, json_string(sb_op_name(op)));
-    return json_pack("{s:I, s:I, s:I, s:I, s:i, s:i, s:f, s:f, s:i, s:i, s:o, s:o, s:i, s:b}", "minbytes",
+    json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:i, s:i, s:f, s:f, s:i, s:i, s:o, s:o, s:i, s:b}", "minbytes",
                      (json_int_t)o->min_bytes, "maxbytes", (json_int_t)o->max_bytes, "stepfactor",
                      (json_int_t)o->step_factor, "stepbytes", (json_int_t)o->step_bytes, "iters", o->iters, "warmup",
                      o->warmup, "precision", o->precision, "max_time_s", o->max_time, "min_iters", o->min_iters,
                      "max_iters", o->max_iters, "datatypes", dt, "ops", ops, "inplace", (int)o->inplace, "check",
                      o->check);
+    json_object_set_new(j, "bind", json_string(o->bind));
+    json_object_set_new(j, "bind_explicit", json_boolean(o->bind_explicit));
+    json_object_set_new(j, "mem_node", json_string(o->mem_node));
+    json_object_set_new(j, "timeout_s", json_real(o->timeout));
+    json_object_set_new(j, "preflight", json_integer(o->preflight));
+    return j;
 }
 
 /* The "run" header record; every rank takes part (host names are gathered). */
+/* Distinct host names, in rank order of first appearance. */
+static json_t *host_list(json_t *ranks)
+{
+    json_t *hosts = json_array(), *r, *h;
+    size_t i, k;
+    json_array_foreach(ranks, i, r) {
+        const char *name = json_string_value(json_object_get(r, "host"));
+        int seen = 0;
+        json_array_foreach(hosts, k, h) seen |= name && strcmp(json_string_value(h), name) == 0;
+        if (name && !seen)
+            json_array_append_new(hosts, json_string(name));
+    }
+    return hosts;
+}
+
+/* The "run" header record; every rank takes part (the placement records are gathered). */
 static json_t *run_header(struct run *run, int argc, char **argv)
 {
-    enum { HOSTLEN = 64 };
-    char host[HOSTLEN], *hosts = run->comm.rank == 0 ? calloc((size_t)run->comm.size, HOSTLEN) : NULL;
-    sb_host_name(host, sizeof host);
-    sb_comm_gather_strings(&run->comm, host, hosts, HOSTLEN);
+    json_t *ranks = sb_placement_gather(&run->place, &run->comm);
     if (run->comm.rank != 0)
         return NULL;
     char cpu[256], mpi[256], hw[32], now[32];
@@ -93,22 +116,9 @@ static json_t *run_header(struct run *run, int argc, char **argv)
     sb_comm_library_version(mpi, sizeof mpi);
     sb_hwloc_version(hw, sizeof hw);
     sb_utc_now(now, sizeof now);
-    json_t *cmd = json_array(), *host_list = json_array(), *placement = json_array();
+    json_t *cmd = json_array();
     for (int i = 0; i < argc; i++)
         json_array_append_new(cmd, json_string(argv[i]));
-    for (int r = 0; r < run->comm.size; r++) {
-        const char *h = hosts + (size_t)r * HOSTLEN;
-        char line[160];
-        snprintf(line, sizeof line, "rank %d: host %s (binding not reported in this build)", r, h);
-        json_array_append_new(placement, json_pack("{s:i, s:s, s:s}", "rank", r, "host", h, "summary", line));
-        size_t k;
-        json_t *v;
-        int seen = 0;
-        json_array_foreach(host_list, k, v) seen |= strcmp(json_string_value(v), h) == 0;
-        if (!seen)
-            json_array_append_new(host_list, json_string(h));
-    }
-    free(hosts);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}", "schema", SB_SCHEMA, "type", "run", "benchmark",
                           run->prog, "collective", run->coll->name, "version", PACKAGE_VERSION, "git_revision",
                           SB_GIT_REVISION, "command_line", cmd, "start_time", now);
@@ -117,14 +127,15 @@ static json_t *run_header(struct run *run, int argc, char **argv)
     json_object_set_new(o, "ranks", json_integer(run->comm.size));
     json_object_set_new(o, "nodes", json_integer(run->comm.nodes));
     json_object_set_new(o, "ranks_per_node", json_integer(run->comm.local_size));
-    json_object_set_new(o, "hosts", host_list);
+    json_object_set_new(o, "hosts", host_list(ranks));
     json_object_set_new(o, "cpu_model", json_string(cpu));
     json_object_set_new(o, "mpi_library", json_string(mpi));
     json_object_set_new(o, "hwloc_version", json_string(hw));
     json_object_set_new(o, "jansson_version", json_string(JANSSON_VERSION));
     json_object_set_new(o, "timer", json_string("clock_gettime(CLOCK_MONOTONIC)"));
     json_object_set_new(o, "timing", json_string("per-call: barrier, then the call; max over ranks per iteration"));
-    json_object_set_new(o, "rank_placement", placement);
+    json_object_set_new(o, "rank_placement", ranks ? ranks : json_array());
+    json_object_set_new(o, "machine", sb_placement_machine(&run->place));
     json_object_set_new(o, "options", options_json(&run->opt));
     return o;
 }
@@ -164,11 +175,16 @@ static int ensure_buffers(struct run *run, size_t bytes)
 {
     int ok = 1;
     if (bytes > run->buffer_bytes) {
-        run->be.free(&run->be, run->send);
-        run->be.free(&run->be, run->recv);
+        run->be.free(&run->be, run->send, run->buffer_bytes);
+        run->be.free(&run->be, run->recv, run->buffer_bytes);
         run->send = run->be.alloc(&run->be, bytes);
         run->recv = run->be.alloc(&run->be, bytes);
         ok = run->send && run->recv;
+        if (!ok) {
+            run->be.free(&run->be, run->send, bytes);
+            run->be.free(&run->be, run->recv, bytes);
+            run->send = run->recv = NULL;
+        }
         run->buffer_bytes = ok ? bytes : 0;
     }
     return sb_comm_max_int(&run->comm, !ok) ? -1 : 0;
@@ -183,8 +199,11 @@ static int64_t verify(struct run *run, const struct sb_call *call, const struct 
     } else {
         sb_poison(call->recv, pat->layout.recv_count * elem);
     }
+    sb_watchdog_progress(run->watchdog); /* filling a large buffer is progress, not a hang */
     int rc = run->coll->run(&run->be, call);
+    sb_watchdog_progress(run->watchdog);
     int64_t wrong = rc ? (int64_t)pat->layout.recv_count : sb_count_wrong(run->coll, pat, run->comm.rank, call->recv);
+    sb_watchdog_progress(run->watchdog);
     return sb_comm_sum_int64(&run->comm, wrong);
 }
 
@@ -197,7 +216,12 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
     sb_fill_input(run->coll, &pat, run->comm.rank, in_place ? run->recv : run->send);
     struct sb_timing_config cfg = {.iters = run->opt.iters, .warmup = run->opt.warmup,
                                    .min_iters = run->opt.min_iters, .max_iters = run->opt.max_iters,
-                                   .precision = run->opt.precision, .max_time = run->opt.max_time};
+                                   .precision = run->opt.precision, .max_time = run->opt.max_time,
+                                   .watchdog = run->watchdog};
+    char what[256];
+    snprintf(what, sizeof what, "%s of %zu bytes (%s %s, %s)", run->coll->title, size->bytes, sb_dtype_name(t),
+             sb_op_name(op), in_place ? "in-place" : "out-of-place");
+    sb_watchdog_arm(run->watchdog, what, size->bytes);
     struct sb_timing timing;
     char error[ERRLEN] = "";
     if (sb_time_collective(&run->be, run->coll, &call, &cfg, &timing) != 0)
@@ -209,6 +233,8 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
                  timing.error ? ": " : "", timing.error ? msg : "");
     }
     int64_t wrong = (run->opt.check && !error[0]) ? verify(run, &call, &pat) : -1;
+    sb_watchdog_disarm(run->watchdog);
+    pthread_mutex_lock(&run->report_lock);
     if (run->comm.rank == 0) {
         struct sb_record rec = {.coll = run->coll, .backend = run->be.name, .memory = run->be.memory,
                                 .op_impl = op_impl, .dtype = t, .op = op, .in_place = in_place,
@@ -221,6 +247,7 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
         run->wrong_total += wrong > 0 ? wrong : 0;
         run->busbw_sum += error[0] ? 0.0 : sb_record_busbw(&rec);
     }
+    pthread_mutex_unlock(&run->report_lock);
     sb_timing_free(&timing);
 }
 
@@ -309,20 +336,177 @@ static int open_outputs(struct run *run)
     return rc;
 }
 
-static int run_benchmark(struct run *run, int argc, char **argv)
+/* The watchdog's error record goes into the JSON Lines before it ends the job. */
+static void write_timeout_record(json_t *record, void *arg)
 {
-    char err[ERRLEN];
-    int rc = sb_backend_mpi_init(&run->be, &run->comm, err, sizeof err);
+    struct run *run = arg;
+    pthread_mutex_lock(&run->report_lock);
+    sb_report_error_record(&run->report, record);
+    pthread_mutex_unlock(&run->report_lock);
+}
+
+/* Host of a rank from the header's placement records ("?" when unknown). */
+static const char *host_of(json_t *header, int rank)
+{
+    json_t *r = json_array_get(json_object_get(header, "rank_placement"), (size_t)rank);
+    const char *h = json_string_value(json_object_get(r, "host"));
+    return h ? h : "?";
+}
+
+enum { PEERS_LEN = 4096 };
+
+/* "1,3" -> [1, 3]; also marks each rank in `unheard`. */
+static json_t *rank_list(const char *csv, int *unheard, int n)
+{
+    json_t *a = json_array();
+    for (const char *p = csv; p && *p;) {
+        char *end;
+        long r = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        json_array_append_new(a, json_integer(r));
+        if (r >= 0 && r < n)
+            unheard[r] = 1;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return a;
+}
+
+/* Rank 0: the preflight error record, and its text (one line per rank that missed a peer,
+ * then the ranks some peer never heard from: the ones to look at). */
+static json_t *preflight_failures(struct run *run, json_t *header, const char *all, double deadline, char *lines,
+                                  size_t len)
+{
+    int n = run->comm.size, *unheard = calloc((size_t)n, sizeof *unheard);
+    json_t *fails = json_array(), *culprits = json_array();
+    lines[0] = '\0';
+    for (int r = 0; all && unheard && r < n; r++) {
+        const char *missing = all + (size_t)r * PEERS_LEN;
+        if (!missing[0])
+            continue;
+        size_t u = strlen(lines);
+        snprintf(lines + u, len - u, "%s: preflight: rank %d (%s) heard nothing from ranks %s within %g s\n",
+                 run->prog, r, host_of(header, r), missing, deadline);
+        json_array_append_new(fails, json_pack("{s:i, s:s, s:o}", "rank", r, "host", host_of(header, r),
+                                               "not_heard_from", rank_list(missing, unheard, n)));
+    }
+    size_t u = strlen(lines);
+    if (!all)
+        snprintf(lines + u, len - u, "%s: preflight: some rank could not even report its result to rank 0\n",
+                 run->prog);
+    else
+        snprintf(lines + u, len - u, "%s: preflight: unreachable from some peer:", run->prog);
+    for (int r = 0; all && unheard && r < n; r++) {
+        if (!unheard[r])
+            continue;
+        json_array_append_new(culprits, json_integer(r));
+        u = strlen(lines);
+        snprintf(lines + u, len - u, " rank %d (%s)", r, host_of(header, r));
+    }
+    u = strlen(lines);
+    if (all)
+        snprintf(lines + u, len - u, "\n");
+    free(unheard);
+    return json_pack("{s:s, s:s, s:f, s:o, s:o}", "error", "preflight", "message", lines, "deadline_s", deadline,
+                     "ranks", fails, "unreachable_ranks", culprits);
+}
+
+/* --preflight: every rank reaches every other with a small message within the deadline (-T
+ * if given, else 30 s), before the sweep.  On failure the ranks are named, an error record is
+ * written and the job ends with exit 1. */
+static void preflight(struct run *run, json_t *header)
+{
+    int wanted = run->opt.preflight == 1 || (run->opt.preflight < 0 && run->comm.nodes > 1);
+    if (!wanted || run->comm.size < 2) {
+        if (header)
+            json_object_set_new(header, "preflight", json_pack("{s:b, s:s}", "ran", 0, "why",
+                                                               wanted ? "one rank" : "single node (--preflight 1 forces it)"));
+        return;
+    }
+    double deadline = run->opt.timeout > 0 ? run->opt.timeout : 30.0, start = sb_now();
+    int *heard = calloc((size_t)run->comm.size, sizeof *heard), missing = sb_comm_preflight(&run->comm, deadline, heard);
+    char mine[PEERS_LEN] = "";
+    for (int r = 0; heard && r < run->comm.size; r++) {
+        size_t u = strlen(mine);
+        if (!heard[r] && u + 16 < sizeof mine)
+            snprintf(mine + u, sizeof mine - u, "%s%d", u ? "," : "", r);
+    }
+    free(heard);
+    int any = sb_comm_max_int(&run->comm, missing != 0); /* reachable control plane: the common case */
+    double seconds = sb_now() - start;
+    if (!any) {
+        if (header)
+            json_object_set_new(header, "preflight", json_pack("{s:b, s:s, s:i, s:f, s:f}", "ran", 1, "result", "pass",
+                                                               "pairs", run->comm.size * (run->comm.size - 1),
+                                                               "seconds", seconds, "deadline_s", deadline));
+        return;
+    }
+    char *all = run->comm.rank == 0 ? calloc((size_t)run->comm.size, PEERS_LEN) : NULL;
+    int gathered = sb_comm_gather_strings_deadline(&run->comm, mine, all, PEERS_LEN, deadline) == 0;
+    if (run->comm.rank != 0) {
+        /* Rank 0 reports and ends the job; only if it cannot (unreachable itself) do we. */
+        sb_sleep(deadline + 10.0);
+        sb_comm_abort(&run->comm, 1);
+    }
+    char lines[8192];
+    json_t *rec = preflight_failures(run, header, gathered ? all : NULL, deadline, lines, sizeof lines);
+    fputs(lines, stderr);
+    fprintf(stderr, "%s: preflight failed: aborting with exit code 1\n", run->prog);
+    sb_report_header(&run->report, run->coll, header);
+    sb_report_error_record(&run->report, rec);
+    json_decref(rec);
+    sb_comm_abort(&run->comm, 1);
+}
+
+static int start_watchdog(struct run *run)
+{
+    if (run->opt.timeout <= 0)
+        return 0;
+    char err[ERRLEN] = "";
+    int mine = sb_watchdog_start(&run->watchdog, &run->comm, run->prog, run->opt.timeout, write_timeout_record,
+                                 run, err, sizeof err);
+    int rc = sb_comm_max_int(&run->comm, mine);
+    if (rc)
+        complain_any(run, mine, err);
+    else if (!run->comm.threads && run->comm.rank == 0)
+        sb_report_note(&run->report, "--timeout: the MPI library gave no MPI_THREAD_MULTIPLE: on a hang each rank "
+                                     "reports only itself");
+    return rc;
+}
+
+static int setup(struct run *run)
+{
+    char err[ERRLEN] = "";
+    /* Bind first, then allocate: first touch places the pages near the cores that use them. */
+    int mine = sb_placement_setup(&run->place, &run->opt, &run->comm, err, sizeof err);
+    int rc = sb_comm_max_int(&run->comm, mine);
+    if (rc) {
+        complain_any(run, mine, err);
+        return rc;
+    }
+    rc = sb_backend_mpi_init(&run->be, &run->comm, &run->place.mem, err, sizeof err);
     if (rc) {
         complain(run, err);
         return rc;
     }
-    if ((rc = open_outputs(run)) != 0)
+    return open_outputs(run);
+}
+
+static int run_benchmark(struct run *run, int argc, char **argv)
+{
+    int rc = setup(run);
+    if (rc) {
+        sb_placement_close(&run->place);
         return rc;
+    }
     json_t *header = run_header(run, argc, argv);
+    preflight(run, header);
     if (run->comm.rank == 0)
         sb_report_header(&run->report, run->coll, header);
-    rc = sweep(run);
+    rc = start_watchdog(run);
+    if (rc == 0)
+        rc = sweep(run);
+    sb_watchdog_stop(run->watchdog, &run->comm);
     if (rc == 0)
         rc = (run->wrong_total > 0 || run->failed_points > 0) ? 1 : 0;
     int exit_code = sb_comm_max_int(&run->comm, rc);
@@ -332,9 +516,10 @@ static int run_benchmark(struct run *run, int argc, char **argv)
         sb_report_summary(&run->report, summary_record(run, exit_code));
         sb_report_close(&run->report);
     }
-    run->be.free(&run->be, run->send);
-    run->be.free(&run->be, run->recv);
+    run->be.free(&run->be, run->send, run->buffer_bytes);
+    run->be.free(&run->be, run->recv, run->buffer_bytes);
     run->be.finalize(&run->be);
+    sb_placement_close(&run->place);
     return exit_code;
 }
 
@@ -347,19 +532,20 @@ int sb_main(const struct sb_collective *coll, int argc, char **argv)
     }
     run->coll = coll;
     run->prog = program_name(argv[0]);
-    char err[ERRLEN];
-    int rc = sb_comm_init(&run->comm, &argc, &argv, err, sizeof err);
+    pthread_mutex_init(&run->report_lock, NULL);
+    /* Options first (pure, no MPI): -T decides whether MPI must allow a watchdog thread. */
+    char perr[ERRLEN] = "", err[ERRLEN];
+    int prc = sb_options_parse(&run->opt, coll->reduces, argc, argv, perr, sizeof perr);
+    int rc = sb_comm_init(&run->comm, &argc, &argv, prc == 0 && run->opt.timeout > 0, err, sizeof err);
     if (rc) {
         fprintf(stderr, "%s: %s\n", run->prog, err);
         sb_comm_finalize(&run->comm);
         free(run);
         return rc;
     }
-    rc = sb_options_parse(&run->opt, coll->reduces, argc, argv, err, sizeof err);
-    if (rc == 0)
-        rc = refuse_unavailable(&run->opt, err, sizeof err);
+    rc = prc;
     if (rc) {
-        complain(run, err);
+        complain(run, perr);
     } else if (run->opt.help) {
         if (run->comm.rank == 0)
             sb_options_usage(run->prog, coll->title, coll->reduces, stdout);
@@ -370,6 +556,7 @@ int sb_main(const struct sb_collective *coll, int argc, char **argv)
         rc = run_benchmark(run, argc, argv);
     }
     sb_comm_finalize(&run->comm);
+    pthread_mutex_destroy(&run->report_lock);
     free(run);
     return rc;
 }

@@ -12,7 +12,9 @@ common_libsbharness_a_SOURCES = \
 	common/report.c common/report.h \
 	common/sysinfo.c common/sysinfo.h \
 	common/harness.c common/collective.h \
+	common/placement.c common/placement.h \
+	common/watchdog.c common/watchdog.h \
 	common/comm.h common/comm_mpi.c \
 	common/backend.h common/backend_mpi.c
 
-SB_HARNESS_LIBS = common/libsbharness.a $(SB_TOPO_LIBS) $(HWLOC_LIBS) $(JANSSON_LIBS) $(NUMA_LIBS) -lm
+SB_HARNESS_LIBS = common/libsbharness.a $(SB_TOPO_LIBS) $(HWLOC_LIBS) $(JANSSON_LIBS) $(NUMA_LIBS) -lpthread -lm

@@ -229,6 +229,14 @@ void sb_report_summary(struct sb_report *r, json_t *summary)
     json_decref(summary);
 }
 
+void sb_report_error_record(struct sb_report *r, json_t *fields)
+{
+    json_t *o = json_pack("{s:s, s:s}", "schema", SB_SCHEMA, "type", "error");
+    json_object_update(o, fields);
+    write_json_line(r, o);
+    json_decref(o);
+}
+
 void sb_report_error(struct sb_report *r, const char *message)
 {
     json_t *o = json_pack("{s:s, s:s, s:s}", "schema", SB_SCHEMA, "type", "error", "message", message);

@@ -54,6 +54,8 @@ void sb_report_record(struct sb_report *r, const struct sb_record *rec);
 void sb_report_summary(struct sb_report *r, json_t *summary);
 /* JSON "error" record for a failure that ends the run. */
 void sb_report_error(struct sb_report *r, const char *message);
+/* An error record with fields of its own (schema and type are added); flushed at once. */
+void sb_report_error_record(struct sb_report *r, json_t *fields);
 
 json_t *sb_record_json(const struct sb_record *rec, bool keep_samples);
 

@@ -11,6 +11,13 @@ double sb_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+void sb_sleep(double seconds)
+{
+    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
 static int grow(double **a, size_t need)
 {
     double *p = realloc(*a, need * sizeof **a);
@@ -22,7 +29,7 @@ static int grow(double **a, size_t need)
 
 /* The timed region: nothing but the barrier, the clock and the call. */
 static int run_batch(const struct sb_backend *be, const struct sb_collective *coll, const struct sb_call *call,
-                     double *seconds, size_t n)
+                     double *seconds, size_t n, struct sb_watchdog *watchdog)
 {
     int first_error = 0;
     for (size_t k = 0; k < n; k++) {
@@ -31,6 +38,7 @@ static int run_batch(const struct sb_backend *be, const struct sb_collective *co
         int rc = coll->run(be, call);
         double t1 = sb_now();
         seconds[k] = t1 - t0;
+        sb_watchdog_progress(watchdog);
         if (rc && !first_error)
             first_error = rc;
     }
@@ -65,6 +73,7 @@ int sb_time_collective(const struct sb_backend *be, const struct sb_collective *
     int warm_error = 0;
     for (int w = 0; w < cfg->warmup; w++) {
         int rc = coll->run(be, call);
+        sb_watchdog_progress(cfg->watchdog);
         if (rc && !warm_error)
             warm_error = rc;
     }
@@ -79,7 +88,7 @@ int sb_time_collective(const struct sb_backend *be, const struct sb_collective *
         if (sb_comm_max_int(comm, oom))
             break;
         double start = sb_now();
-        int rc = run_batch(be, coll, call, local + out->n, batch);
+        int rc = run_batch(be, coll, call, local + out->n, batch, cfg->watchdog);
         if (rc && !out->error)
             out->error = rc;
         spent += sb_now() - start;

@@ -9,6 +9,7 @@
 
 #include "backend.h"
 #include "stats.h"
+#include "watchdog.h"
 
 struct sb_timing_config {
     int iters;        /* fixed count, or 0 for adaptive */
@@ -16,6 +17,7 @@ struct sb_timing_config {
     int min_iters, max_iters;
     double precision; /* adaptive: target relative half-width of the median's 95% interval */
     double max_time;  /* adaptive: seconds of iterations per size */
+    struct sb_watchdog *watchdog; /* told of every completed call (outside the timed region), or NULL */
 };
 
 struct sb_timing {
@@ -35,5 +37,7 @@ void sb_timing_free(struct sb_timing *t);
 
 /* Monotonic seconds. */
 double sb_now(void);
+/* Sleeps that long (seconds). */
+void sb_sleep(double seconds);
 
 #endif

@@ -324,6 +324,14 @@ static int pick_core(const struct sb_topo *t, hwloc_const_cpuset_t within, int k
     return count;
 }
 
+static int count_cores(const struct sb_topo *t)
+{
+    hwloc_cpuset_t scratch = hwloc_bitmap_alloc();
+    int n = pick_core(t, allowed_cpus(t), 0, scratch);
+    hwloc_bitmap_free(scratch);
+    return n;
+}
+
 static void note_shared(struct sb_binding *b, int ranks, int cores, const char *where)
 {
     if (ranks > cores)
@@ -338,6 +346,13 @@ static int plan_cpu(struct sb_topo *t, enum sb_bind_mode mode, int r, int n, hwl
         return -1;
     if (mode == SB_BIND_NONE || (nn == 0 && mode == SB_BIND_NUMA)) {
         hwloc_bitmap_copy(set, allowed_cpus(t));
+    } else if (mode == SB_BIND_AUTO && n > count_cores(t)) {
+        /* More ranks than cores: pinning two busy-polling ranks to one core starves one of
+         * them for a whole scheduler tick per message; left unbound, the OS spreads them. */
+        hwloc_bitmap_copy(set, allowed_cpus(t));
+        snprintf(b->note, sizeof b->note,
+                 "%d ranks on %d cores: oversubscribed, left unbound (--bind core forces one core each)", n,
+                 count_cores(t));
     } else if (mode == SB_BIND_NUMA) {
         hwloc_bitmap_and(set, nodes[r % nn]->cpuset, allowed_cpus(t));
         if (n > nn)

@@ -27,9 +27,10 @@ tests_unit_test_coll_alltoall_CFLAGS = $(SB_UNIT_CFLAGS)
 tests_unit_test_coll_alltoall_LDADD = $(SB_UNIT_LIBS)
 
 # ---- integration tests (real mpirun runs; TAP from shell)
-TESTS += tests/integration/collectives.sh tests/integration/bad_input.sh tests/integration/corrupt.sh
-EXTRA_DIST += tests/integration/lib.sh tests/integration/collectives.sh tests/integration/bad_input.sh \
-	tests/integration/corrupt.sh tests/integration/fault_inject.c
+harness_integration_tests = tests/integration/collectives.sh tests/integration/bad_input.sh \
+	tests/integration/corrupt.sh tests/integration/hang.sh tests/integration/placement.sh
+TESTS += $(harness_integration_tests)
+EXTRA_DIST += tests/integration/lib.sh $(harness_integration_tests) tests/integration/fault_inject.c
 
 # The fault-injection PMPI wrapper (test only; LD_PRELOADed by the tests).
 check_DATA = tests/integration/libsbfault.so

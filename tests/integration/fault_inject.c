@@ -3,6 +3,8 @@
  *   SB_FAULT=corrupt   after the real call, change one byte of the receive buffer
  *   SB_FAULT=delay     sleep SB_FAULT_DELAY_US microseconds inside the call
  *   SB_FAULT=stall     sleep SB_FAULT_DELAY_US once, on the first affected call
+ *   SB_FAULT=mute      the affected rank sends nothing in the preflight (communicator
+ *                      "scalebench_preflight"): a rank its peers cannot hear from
  *   SB_FAULT_RANK      the rank affected (default 0; -1 = every rank)
  *   SB_FAULT_MIN_BYTES only calls moving at least this many bytes per rank (default 0)
  * Only calls on the communicator the MPI backend names "scalebench_measured" are touched:
@@ -80,4 +82,20 @@ int MPI_Alltoall(const void *send, int scount, MPI_Datatype stype, void *recv, i
     if (hit)
         after_call(recv, rcount * n, rtype);
     return rc;
+}
+
+/* A rank whose messages never arrive: the send "completes" at once and nothing is sent. */
+int MPI_Isend(const void *buf, int count, MPI_Datatype type, int dest, int tag, MPI_Comm comm, MPI_Request *req)
+{
+    const char *fault = getenv("SB_FAULT"), *r = getenv("SB_FAULT_RANK");
+    char name[MPI_MAX_OBJECT_NAME] = "";
+    int len = 0, rank = -1;
+    MPI_Comm_get_name(comm, name, &len);
+    MPI_Comm_rank(comm, &rank);
+    if (fault && strcmp(fault, "mute") == 0 && strcmp(name, "scalebench_preflight") == 0 &&
+        rank == (r ? atoi(r) : 0)) {
+        *req = MPI_REQUEST_NULL;
+        return MPI_SUCCESS;
+    }
+    return PMPI_Isend(buf, count, type, dest, tag, comm, req);
 }

@@ -23,4 +23,6 @@ mpi() { np=$1; shift; timeout -k 10 "${SB_TEST_TIMEOUT:-180}" "$MPIRUN" --oversu
 
 # jq_all FILE FILTER: true when FILTER is true for every result record of FILE.
 jq_all() { jq -s -e "[.[] | select(.type == \"result\")] | length > 0 and all($2)" "$1" >/dev/null; }
+# jqs ARGS...: jq -s -e over a file, quiet; true when the filter is.
+jqs() { jq -s -e "$@" >/dev/null; }
 jq_count() { jq -s "[.[] | select(.type == \"result\")] | length" "$1"; }

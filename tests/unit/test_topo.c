@@ -148,17 +148,21 @@ static void dgx_auto_spreads_over_packages_and_nodes(void **state)
     assert_string_equal(b.how, "planned auto");
 }
 
-static void dgx_auto_oversubscribed_wraps_and_notes(void **state)
+static void dgx_auto_oversubscribed_leaves_ranks_unbound(void **state)
 {
     struct sb_topo *t = *state;
-    /* 34 ranks: node 0 gets ranks 0, 4, ..., 32 (9 of them) on 8 cores */
+    /* 34 ranks on 32 cores: auto binds nothing (two spinning ranks on one core starve each
+     * other) and says so; 32 ranks still get one core each. */
     struct sb_binding b = plan(t, SB_BIND_AUTO, 32, 34, -1);
-    assert_int_equal(b.numa_node, 0);
-    assert_string_equal(b.cores, "0");
-    assert_non_null(strstr(b.note, "9 ranks on 8 cores of a NUMA node"));
-    b = plan(t, SB_BIND_AUTO, 31, 34, -1); /* node 3 holds ranks 3, 7, ..., 31: 8, no note */
+    assert_int_equal(b.numa_node, -1);
+    assert_string_equal(b.cores, "0-31");
+    assert_non_null(strstr(b.note, "34 ranks on 32 cores: oversubscribed, left unbound"));
+    b = plan(t, SB_BIND_AUTO, 31, 32, -1); /* node 3 holds ranks 3, 7, ..., 31: 8, no note */
     assert_string_equal(b.cores, "31");
     assert_string_equal(b.note, "");
+    b = plan(t, SB_BIND_CORE, 33, 34, -1); /* core mode still wraps, and notes it */
+    assert_string_equal(b.cores, "1");
+    assert_non_null(strstr(b.note, "34 ranks on 32 cores"));
 }
 
 static void dgx_core_packs_in_order(void **state)
@@ -328,8 +332,8 @@ static void gpu_less_machine_says_so(void **state)
     assert_string_equal(b.cores, "1");
     assert_string_equal(b.cpuset, "0x00000002");
     b = plan(t, SB_BIND_AUTO, 2, 3, -1);
-    assert_string_equal(b.cores, "0");
-    assert_non_null(strstr(b.note, "3 ranks on 2 cores"));
+    assert_string_equal(b.cores, "0-1");
+    assert_non_null(strstr(b.note, "3 ranks on 2 cores: oversubscribed"));
     sb_topo_close(t);
 }
 
@@ -358,7 +362,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(dgx_devices_are_found_in_bus_order, setup_dgx, teardown),
         cmocka_unit_test_setup_teardown(dgx_gpu_nic_paths, setup_dgx, teardown),
         cmocka_unit_test_setup_teardown(dgx_auto_spreads_over_packages_and_nodes, setup_dgx, teardown),
-        cmocka_unit_test_setup_teardown(dgx_auto_oversubscribed_wraps_and_notes, setup_dgx, teardown),
+        cmocka_unit_test_setup_teardown(dgx_auto_oversubscribed_leaves_ranks_unbound, setup_dgx, teardown),
         cmocka_unit_test_setup_teardown(dgx_core_packs_in_order, setup_dgx, teardown),
         cmocka_unit_test_setup_teardown(dgx_numa_gives_whole_nodes, setup_dgx, teardown),
         cmocka_unit_test_setup_teardown(dgx_none_is_the_whole_machine, setup_dgx, teardown),

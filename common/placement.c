@@ -1,0 +1,110 @@
+/* Binding and memory placement of a benchmark rank; see placement.h. */
+#include "placement.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The probe: allocated, touched and located exactly like the benchmark's buffers (the MPI
+ * backend allocates through sb_mem_alloc with the same policy), large enough to span many
+ * pages and small enough to cost nothing. */
+#define PROBE_BYTES ((size_t)8 << 20)
+
+static json_t *probe_memory(struct sb_placement *p, char *err, size_t errlen)
+{
+    void *buf = sb_mem_alloc(&p->mem, PROBE_BYTES, err, errlen);
+    if (!buf)
+        return NULL;
+    json_t *mem = sb_mem_placement_json(&p->mem, buf, PROBE_BYTES);
+    char report[256];
+    p->probe_node = sb_mem_placement(buf, PROBE_BYTES, report, sizeof report);
+    sb_mem_free(buf, PROBE_BYTES);
+    if (mem)
+        json_object_set_new(mem, "bytes", json_integer((json_int_t)PROBE_BYTES));
+    return mem;
+}
+
+static void describe_rank(struct sb_placement *p, const struct sb_comm *c, json_t *mem)
+{
+    char line[sizeof p->summary - 64];
+    sb_topo_rank_summary(p->topo, &p->binding, line, sizeof line);
+    const char *report = json_string_value(json_object_get(mem, "report"));
+    char policy[32];
+    sb_mem_policy_name(&p->mem, policy, sizeof policy);
+    snprintf(p->summary, sizeof p->summary, "rank %d: %s; memory %s: %s", c->rank, line, policy,
+             report ? report : "not verified");
+    json_t *o = sb_topo_rank_json(p->topo, &p->binding);
+    json_object_set_new(o, "rank", json_integer(c->rank));
+    json_object_set_new(o, "local_rank", json_integer(c->local_rank));
+    json_object_set_new(o, "node", json_integer(c->node));
+    json_object_set_new(o, "summary", json_string(p->summary));
+    json_object_set_new(o, "memory", mem);
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (s && strlen(s) >= sizeof p->record) { /* a huge machine: drop the device lists */
+        free(s);
+        json_object_del(o, "near_gpus");
+        json_object_del(o, "near_nics");
+        json_object_set_new(o, "truncated", json_true());
+        s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    }
+    snprintf(p->record, sizeof p->record, "%s", s && strlen(s) < sizeof p->record ? s : "null");
+    free(s);
+    json_decref(o);
+}
+
+int sb_placement_setup(struct sb_placement *p, const struct sb_options *o, const struct sb_comm *c, char *err,
+                       size_t errlen)
+{
+    memset(p, 0, sizeof *p);
+    p->probe_node = -1;
+    int mode = sb_bind_mode_parse(o->bind);
+    if (mode < 0) {
+        snprintf(err, errlen, "invalid --bind '%s': accepted: none, core, numa, auto", o->bind);
+        return 2;
+    }
+    int rc = sb_mem_policy_parse(o->mem_node, &p->mem, err, errlen);
+    if (rc == 0)
+        rc = sb_mem_policy_check(&p->mem, err, errlen);
+    if (rc == 0)
+        rc = sb_topo_open(&p->topo, NULL, err, errlen);
+    /* Host-memory benchmarks drive no GPU (gpu index -1): auto spreads ranks over NUMA nodes. */
+    if (rc == 0)
+        rc = sb_topo_apply_binding(p->topo, (enum sb_bind_mode)mode, o->bind_explicit, c->local_rank,
+                                   c->local_size, -1, &p->binding, err, errlen);
+    if (rc != 0)
+        return rc;
+    json_t *mem = probe_memory(p, err, errlen);
+    if (!mem)
+        return 2;
+    describe_rank(p, c, mem);
+    return 0;
+}
+
+json_t *sb_placement_gather(const struct sb_placement *p, const struct sb_comm *c)
+{
+    char *all = c->rank == 0 ? calloc((size_t)c->size, sizeof p->record) : NULL;
+    int rc = sb_comm_gather_strings(c, p->record, all, sizeof p->record);
+    if (c->rank != 0 || !all || rc != 0) {
+        free(all);
+        return NULL;
+    }
+    json_t *ranks = json_array();
+    for (int r = 0; r < c->size; r++) {
+        json_t *one = json_loads(all + (size_t)r * sizeof p->record, 0, NULL);
+        json_array_append_new(ranks, one ? one : json_null());
+    }
+    free(all);
+    return ranks;
+}
+
+json_t *sb_placement_machine(const struct sb_placement *p)
+{
+    return p->topo ? sb_topo_machine_json(p->topo) : json_null();
+}
+
+void sb_placement_close(struct sb_placement *p)
+{
+    if (p->topo)
+        sb_topo_close(p->topo);
+    p->topo = NULL;
+}
