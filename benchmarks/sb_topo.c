@@ -433,7 +433,7 @@ int main(int argc, char **argv)
     struct sb_comm comm;
     struct topo_opts o;
     char err[ERRLEN] = "";
-    int rc = sb_comm_init(&comm, &argc, &argv, err, sizeof err);
+    int rc = sb_comm_init(&comm, &argc, &argv, 0, err, sizeof err);
     if (rc) {
         fprintf(stderr, "sb_topo: %s\n", err);
         sb_comm_finalize(&comm);

@@ -23,6 +23,10 @@ struct sb_backend {
     int (*barrier)(const struct sb_backend *be);
     int (*allreduce)(const struct sb_backend *be, const struct sb_call *c);
     int (*alltoall)(const struct sb_backend *be, const struct sb_call *c);
+    int (*allgather)(const struct sb_backend *be, const struct sb_call *c);
+    int (*reduce_scatter)(const struct sb_backend *be, const struct sb_call *c);
+    int (*broadcast)(const struct sb_backend *be, const struct sb_call *c); /* root 0, recv buffer */
+    int (*sendrecv)(const struct sb_backend *be, const struct sb_call *c);  /* ring: to rank+1, from rank-1 */
     /* Text of a backend error code. */
     void (*strerror)(const struct sb_backend *be, int code, char *buf, size_t len);
     void (*finalize)(struct sb_backend *be);

@@ -112,6 +112,41 @@ static int mpi_allreduce(const struct sb_backend *be, const struct sb_call *c)
                          mpi_type(s, c->dtype), mpi_op(s, c->dtype, c->op), s->comm);
 }
 
+static int mpi_allgather(const struct sb_backend *be, const struct sb_call *c)
+{
+    const struct mpi_state *s = state_of(be);
+    MPI_Datatype t = mpi_type(s, c->dtype);
+    int n = (int)c->layout.count_per_peer;
+    if (c->in_place)
+        return MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, c->recv, n, t, s->comm);
+    return MPI_Allgather(c->send, n, t, c->recv, n, t, s->comm);
+}
+
+/* In place, MPI takes the whole input from recv and leaves the rank's block at its start. */
+static int mpi_reduce_scatter(const struct sb_backend *be, const struct sb_call *c)
+{
+    const struct mpi_state *s = state_of(be);
+    return MPI_Reduce_scatter_block(c->in_place ? MPI_IN_PLACE : c->send, c->recv, (int)c->layout.count_per_peer,
+                                    mpi_type(s, c->dtype), mpi_op(s, c->dtype, c->op), s->comm);
+}
+
+static int mpi_broadcast(const struct sb_backend *be, const struct sb_call *c)
+{
+    const struct mpi_state *s = state_of(be);
+    return MPI_Bcast(c->recv, (int)c->layout.count, mpi_type(s, c->dtype), 0, s->comm);
+}
+
+static int mpi_sendrecv(const struct sb_backend *be, const struct sb_call *c)
+{
+    const struct mpi_state *s = state_of(be);
+    int rank = be->comm->rank, n = be->comm->size, next = (rank + 1) % n, prev = (rank + n - 1) % n;
+    int count = (int)c->layout.count;
+    MPI_Datatype t = mpi_type(s, c->dtype);
+    if (c->in_place)
+        return MPI_Sendrecv_replace(c->recv, count, t, next, 0, prev, 0, s->comm, MPI_STATUS_IGNORE);
+    return MPI_Sendrecv(c->send, count, t, next, 0, c->recv, count, t, prev, 0, s->comm, MPI_STATUS_IGNORE);
+}
+
 static int mpi_alltoall(const struct sb_backend *be, const struct sb_call *c)
 {
     const struct mpi_state *s = state_of(be);
@@ -187,6 +222,10 @@ int sb_backend_mpi_init(struct sb_backend *be, const struct sb_comm *comm, const
         .barrier = mpi_barrier,
         .allreduce = mpi_allreduce,
         .alltoall = mpi_alltoall,
+        .allgather = mpi_allgather,
+        .reduce_scatter = mpi_reduce_scatter,
+        .broadcast = mpi_broadcast,
+        .sendrecv = mpi_sendrecv,
         .strerror = mpi_strerror,
         .finalize = mpi_finalize,
     };

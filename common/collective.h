@@ -40,6 +40,8 @@ struct sb_collective {
     const char *name;  /* "allreduce": the JSON `collective` field */
     const char *title; /* "AllReduce": the text header */
     bool reduces;      /* takes -o/--op */
+    /* The backend's call has a single buffer (MPI_Bcast): only in-place points exist. */
+    bool one_buffer;
     /* Element counts for a requested size; sizes that do not divide into whole elements
      * (per peer where that applies) are rounded down by the harness using `granule`. */
     size_t (*granule)(int ranks);  /* count must be a multiple of this */
@@ -52,6 +54,9 @@ struct sb_collective {
      * integer recv element `index` of `rank` must hold after it. */
     int64_t (*input)(const struct sb_pattern *p, int rank, size_t index);
     int64_t (*expected)(const struct sb_pattern *p, int rank, size_t index);
+    /* In an in-place call, where (in elements) the rank's input sits in the receive buffer:
+     * AllGather's own block is at rank * count_per_peer.  NULL means 0. */
+    size_t (*in_place_offset)(const struct sb_layout *l, int rank);
 };
 
 /* The harness: parses options, runs the sweep, prints and writes records; returns the exit code. */

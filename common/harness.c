@@ -154,7 +154,7 @@ static size_t cap_to_memory(struct run *run, struct sb_size *sizes, size_t n, si
 {
     size_t budget = memory_budget(run), kept = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t need = sb_sweep_footprint(&sizes[i], elem, run->opt.inplace == SB_IN_PLACE);
+        size_t need = sb_sweep_footprint(&sizes[i], elem, run->opt.inplace == SB_IN_PLACE || run->coll->one_buffer);
         if (need <= budget) {
             sizes[kept++] = sizes[i];
             continue;
@@ -190,15 +190,22 @@ static int ensure_buffers(struct run *run, size_t bytes)
     return sb_comm_max_int(&run->comm, !ok) ? -1 : 0;
 }
 
+/* Where the rank's input goes: the send buffer, or in place its spot in the receive buffer. */
+static void *input_buffer(const struct run *run, const struct sb_call *call)
+{
+    if (!call->in_place)
+        return (void *)call->send;
+    size_t off = run->coll->in_place_offset ? run->coll->in_place_offset(&call->layout, run->comm.rank) : 0;
+    return (char *)call->recv + off * sb_dtype_size(call->dtype);
+}
+
 /* The untimed verification pass: fresh input, poisoned output, one call, count. */
 static int64_t verify(struct run *run, const struct sb_call *call, const struct sb_pattern *pat)
 {
     size_t elem = sb_dtype_size(pat->dtype);
-    if (call->in_place) {
-        sb_fill_input(run->coll, pat, run->comm.rank, call->recv);
-    } else {
-        sb_poison(call->recv, pat->layout.recv_count * elem);
-    }
+    sb_poison(call->recv, pat->layout.recv_count * elem);
+    if (call->in_place)
+        sb_fill_input(run->coll, pat, run->comm.rank, input_buffer(run, call));
     sb_watchdog_progress(run->watchdog); /* filling a large buffer is progress, not a hang */
     int rc = run->coll->run(&run->be, call);
     sb_watchdog_progress(run->watchdog);
@@ -213,7 +220,7 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
     struct sb_pattern pat = {.ranks = run->comm.size, .dtype = t, .op = op, .layout = size->layout};
     struct sb_call call = {.send = in_place ? run->recv : run->send, .recv = run->recv, .in_place = in_place,
                            .dtype = t, .op = op, .layout = size->layout};
-    sb_fill_input(run->coll, &pat, run->comm.rank, in_place ? run->recv : run->send);
+    sb_fill_input(run->coll, &pat, run->comm.rank, input_buffer(run, &call));
     struct sb_timing_config cfg = {.iters = run->opt.iters, .warmup = run->opt.warmup,
                                    .min_iters = run->opt.min_iters, .max_iters = run->opt.max_iters,
                                    .precision = run->opt.precision, .max_time = run->opt.max_time,
@@ -285,8 +292,11 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
         complain(run, msg);
         return 2;
     }
+    bool out_of_place = run->opt.inplace != SB_IN_PLACE && !run->coll->one_buffer;
+    if (run->coll->one_buffer && run->opt.inplace == SB_BOTH_PLACES && run->comm.rank == 0)
+        sb_report_note(&run->report, "one buffer (the root's data is broadcast in place): in-place points only");
     for (size_t i = 0; i < n; i++) {
-        if (run->opt.inplace != SB_IN_PLACE)
+        if (out_of_place)
             measure_point(run, &sizes[i], t, op, false, impl);
         if (run->opt.inplace != SB_OUT_OF_PLACE)
             measure_point(run, &sizes[i], t, op, true, impl);
@@ -536,6 +546,11 @@ int sb_main(const struct sb_collective *coll, int argc, char **argv)
     /* Options first (pure, no MPI): -T decides whether MPI must allow a watchdog thread. */
     char perr[ERRLEN] = "", err[ERRLEN];
     int prc = sb_options_parse(&run->opt, coll->reduces, argc, argv, perr, sizeof perr);
+    if (prc == 0 && coll->one_buffer && run->opt.inplace == SB_OUT_OF_PLACE) {
+        snprintf(perr, sizeof perr, "--inplace 0: %s has one buffer (the root's is sent in place): use --inplace 1 or 2",
+                 coll->title);
+        prc = 2;
+    }
     int rc = sb_comm_init(&run->comm, &argc, &argv, prc == 0 && run->opt.timeout > 0, err, sizeof err);
     if (rc) {
         fprintf(stderr, "%s: %s\n", run->prog, err);

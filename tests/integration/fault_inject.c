@@ -99,3 +99,63 @@ int MPI_Isend(const void *buf, int count, MPI_Datatype type, int dest, int tag, 
     }
     return PMPI_Isend(buf, count, type, dest, tag, comm, req);
 }
+
+int MPI_Allgather(const void *send, int scount, MPI_Datatype stype, void *recv, int rcount, MPI_Datatype rtype,
+                  MPI_Comm comm)
+{
+    int n = 1;
+    MPI_Comm_size(comm, &n);
+    int hit = affected(comm, rcount * n, rtype);
+    if (hit)
+        before_call();
+    int rc = PMPI_Allgather(send, scount, stype, recv, rcount, rtype, comm);
+    if (hit)
+        after_call(recv, rcount * n, rtype);
+    return rc;
+}
+
+int MPI_Reduce_scatter_block(const void *send, void *recv, int count, MPI_Datatype type, MPI_Op op, MPI_Comm comm)
+{
+    int hit = affected(comm, count, type);
+    if (hit)
+        before_call();
+    int rc = PMPI_Reduce_scatter_block(send, recv, count, type, op, comm);
+    if (hit)
+        after_call(recv, count, type);
+    return rc;
+}
+
+int MPI_Bcast(void *buf, int count, MPI_Datatype type, int root, MPI_Comm comm)
+{
+    int hit = affected(comm, count, type);
+    if (hit)
+        before_call();
+    int rc = PMPI_Bcast(buf, count, type, root, comm);
+    if (hit)
+        after_call(buf, count, type);
+    return rc;
+}
+
+int MPI_Sendrecv(const void *send, int scount, MPI_Datatype stype, int dest, int stag, void *recv, int rcount,
+                 MPI_Datatype rtype, int source, int rtag, MPI_Comm comm, MPI_Status *status)
+{
+    int hit = affected(comm, rcount, rtype);
+    if (hit)
+        before_call();
+    int rc = PMPI_Sendrecv(send, scount, stype, dest, stag, recv, rcount, rtype, source, rtag, comm, status);
+    if (hit)
+        after_call(recv, rcount, rtype);
+    return rc;
+}
+
+int MPI_Sendrecv_replace(void *buf, int count, MPI_Datatype type, int dest, int stag, int source, int rtag,
+                         MPI_Comm comm, MPI_Status *status)
+{
+    int hit = affected(comm, count, type);
+    if (hit)
+        before_call();
+    int rc = PMPI_Sendrecv_replace(buf, count, type, dest, stag, source, rtag, comm, status);
+    if (hit)
+        after_call(buf, count, type);
+    return rc;
+}

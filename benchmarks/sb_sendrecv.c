@@ -1,0 +1,54 @@
+/* SendRecv: a ring of point-to-point exchanges; every rank sends count elements to rank + 1 and
+ * receives count elements from rank - 1 at the same time (MPI_Sendrecv; in place,
+ * MPI_Sendrecv_replace).  `bytes` is what each rank sends. */
+#include "backend.h"
+#include "collective.h"
+#include "pattern.h"
+
+static size_t granule(int ranks)
+{
+    (void)ranks;
+    return 1;
+}
+
+static void layout(size_t count, int ranks, struct sb_layout *out)
+{
+    (void)ranks;
+    *out = (struct sb_layout){.count = count, .count_per_peer = count, .send_count = count, .recv_count = count};
+}
+
+/* busbw factor 1: every byte counted crosses one link once (nccl-tests). */
+static double busbw_factor(int ranks)
+{
+    (void)ranks;
+    return 1.0;
+}
+
+static int run(const struct sb_backend *be, const struct sb_call *call) { return be->sendrecv(be, call); }
+
+static int next_of(int rank, int ranks) { return (rank + 1) % ranks; }
+static int prev_of(int rank, int ranks) { return (rank + ranks - 1) % ranks; }
+
+static int64_t input(const struct sb_pattern *p, int rank, size_t i)
+{
+    return sb_pattern_block_code(p, rank, next_of(rank, p->ranks), i);
+}
+
+static int64_t expected(const struct sb_pattern *p, int rank, size_t i)
+{
+    return sb_pattern_block_code(p, prev_of(rank, p->ranks), rank, i);
+}
+
+static const struct sb_collective sb_sendrecv = {
+    .name = "sendrecv",
+    .title = "SendRecv",
+    .reduces = false,
+    .granule = granule,
+    .layout = layout,
+    .busbw_factor = busbw_factor,
+    .run = run,
+    .input = input,
+    .expected = expected,
+};
+
+int main(int argc, char **argv) { return sb_main(&sb_sendrecv, argc, argv); }
