@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "check.h"
@@ -11,6 +12,7 @@
 #include "comm.h"
 #include "options.h"
 #include "placement.h"
+#include "progress.h"
 #include "report.h"
 #include "sweep.h"
 #include "sysinfo.h"
@@ -30,6 +32,7 @@ struct run {
     struct sb_report report; /* rank 0 only */
     pthread_mutex_t report_lock; /* the watchdog thread may write the error record */
     struct sb_watchdog *watchdog; /* -T, or NULL */
+    struct sb_progress progress;  /* rank 0: the stderr progress line */
     void *send, *recv;       /* the largest buffers of the sweep, reused by every size */
     size_t buffer_bytes;
     int64_t points, wrong_total, failed_points;
@@ -86,6 +89,7 @@ static json_t *options_json(const struct sb_options *o)
     json_object_set_new(j, "mem_node", json_string(o->mem_node));
     json_object_set_new(j, "timeout_s", json_real(o->timeout));
     json_object_set_new(j, "preflight", json_integer(o->preflight));
+    json_object_set_new(j, "progress", json_integer(o->progress));
     return j;
 }
 
@@ -248,11 +252,13 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
                                 .ranks = run->comm.size, .nodes = run->comm.nodes,
                                 .ranks_per_node = run->comm.local_size, .size = size, .timing = &timing,
                                 .warmup = run->opt.warmup, .wrong = wrong, .error = error[0] ? error : NULL};
+        sb_progress_clear(&run->progress); /* the row takes the progress line's place */
         sb_report_record(&run->report, &rec);
         run->points++;
         run->failed_points += error[0] != 0;
         run->wrong_total += wrong > 0 ? wrong : 0;
         run->busbw_sum += error[0] ? 0.0 : sb_record_busbw(&rec);
+        sb_progress_step(&run->progress, what);
     }
     pthread_mutex_unlock(&run->report_lock);
     sb_timing_free(&timing);
@@ -273,6 +279,7 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
     size_t n = sb_sweep_build(&run->opt, run->coll, elem, run->comm.size, sizes,
                               sizeof sizes / sizeof *sizes, notes, sizeof notes);
     if (run->comm.rank == 0) {
+        sb_progress_clear(&run->progress);
         sb_report_table_heading(&run->report, run->coll, t, op, impl);
         for (char *line = strtok(notes, "\n"); line; line = strtok(NULL, "\n"))
             sb_report_note(&run->report, line);
@@ -304,20 +311,48 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
     return 0;
 }
 
+static bool wanted(const struct run *run, int t, int op)
+{
+    return run->opt.dtypes[t] && (run->coll->reduces ? run->opt.ops[op] : op == SB_SUM);
+}
+
+/* Points the whole sweep will measure (for the progress line; sizes dropped later for memory
+ * only make it finish early). */
+static size_t count_points(const struct run *run)
+{
+    static struct sb_size sizes[SB_MAX_SIZES * 4];
+    char notes[8192];
+    size_t total = 0;
+    int places = (run->opt.inplace == SB_BOTH_PLACES && !run->coll->one_buffer) ? 2 : 1;
+    for (int t = 0; t < SB_DTYPE_COUNT; t++)
+        for (int op = 0; op < SB_OP_COUNT; op++)
+            if (wanted(run, t, op))
+                total += places * sb_sweep_build(&run->opt, run->coll, sb_dtype_size((enum sb_dtype)t), run->comm.size,
+                                                 sizes, sizeof sizes / sizeof *sizes, notes, sizeof notes);
+    return total;
+}
+
+/* The progress line goes to stderr: by default when that is a terminal (a singleton run, srun
+ * --pty); mpirun hands ranks a pipe for stderr, hence --progress 1. */
+static int progress_wanted(const struct run *run)
+{
+    if (run->opt.progress >= 0)
+        return run->opt.progress;
+    return sb_report_table_is_stdout(&run->report) && isatty(fileno(stderr));
+}
+
 static int sweep(struct run *run)
 {
-    for (int t = 0; t < SB_DTYPE_COUNT; t++) {
-        if (!run->opt.dtypes[t])
-            continue;
-        for (int op = 0; op < SB_OP_COUNT; op++) {
-            if (run->coll->reduces ? !run->opt.ops[op] : op != SB_SUM)
-                continue;
-            int rc = sweep_dtype_op(run, (enum sb_dtype)t, (enum sb_op)op);
-            if (rc)
-                return rc;
-        }
-    }
-    return 0;
+    int rc = 0;
+    if (run->comm.rank == 0)
+        sb_progress_init(&run->progress, progress_wanted(run), count_points(run));
+    for (int t = 0; t < SB_DTYPE_COUNT && rc == 0; t++)
+        for (int op = 0; op < SB_OP_COUNT && rc == 0; op++)
+            if (wanted(run, t, op))
+                rc = sweep_dtype_op(run, (enum sb_dtype)t, (enum sb_op)op);
+    if (run->comm.rank == 0)
+        sb_progress_clear(&run->progress);
+    return rc;
 }
 
 static json_t *summary_record(const struct run *run, int exit_code)

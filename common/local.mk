@@ -14,6 +14,7 @@ common_libsbharness_a_SOURCES = \
 	common/harness.c common/collective.h \
 	common/placement.c common/placement.h \
 	common/watchdog.c common/watchdog.h \
+	common/progress.c common/progress.h \
 	common/comm.h common/comm_mpi.c \
 	common/backend.h common/backend_mpi.c
 

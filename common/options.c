@@ -11,7 +11,7 @@
 
 enum long_only {
     OPT_SIZES = 256, OPT_PRECISION, OPT_MAX_TIME, OPT_MIN_ITERS, OPT_MAX_ITERS, OPT_INPLACE,
-    OPT_JSON, OPT_CSV, OPT_SAMPLES, OPT_BIND, OPT_MEM_NODE, OPT_PREFLIGHT,
+    OPT_JSON, OPT_CSV, OPT_SAMPLES, OPT_BIND, OPT_MEM_NODE, OPT_PREFLIGHT, OPT_PROGRESS,
 };
 
 static const struct option long_options[] = {
@@ -37,6 +37,7 @@ static const struct option long_options[] = {
     {"mem-node", required_argument, NULL, OPT_MEM_NODE},
     {"timeout", required_argument, NULL, 'T'},
     {"preflight", required_argument, NULL, OPT_PREFLIGHT},
+    {"progress", required_argument, NULL, OPT_PROGRESS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -58,6 +59,7 @@ static void set_defaults(struct sb_options *o)
         .bind = "auto",
         .mem_node = "local",
         .preflight = -1,
+        .progress = -1,
     };
 }
 
@@ -278,6 +280,10 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
         if (parse_double(arg, 0, 1e6, &o->timeout) != 0)
             return fail(err, errlen, "invalid --timeout '%s': expected seconds >= 0 (0 = none)", arg);
         return 0;
+    case OPT_PROGRESS:
+        if (parse_int(arg, 0, 1, &o->progress) != 0)
+            return fail(err, errlen, "invalid --progress '%s': accepted: 0, 1", arg);
+        return 0;
     case OPT_PREFLIGHT:
         if (parse_int(arg, 0, 1, &o->preflight) != 0)
             return fail(err, errlen, "invalid --preflight '%s': accepted: 0, 1", arg);
@@ -366,6 +372,8 @@ void sb_options_usage(const char *prog, const char *title, bool reduces, FILE *o
         "      --mem-node WHERE    local, interleave, or a NUMA node (default local)\n"
         "  -T, --timeout S         abort a call that takes longer than S seconds (default off)\n"
         "      --preflight 0|1     check every rank reaches every other first (default: multi-node)\n"
+        "      --progress 0|1      progress line on stderr (default: when stderr is a terminal;\n"
+        "                          mpirun hands ranks a pipe, so say --progress 1 there)\n"
         "  -h, --help, -V, --version\n\n"
         "Timed: per iteration, a barrier then one call on every rank; an iteration's time is the\n"
         "maximum over ranks. Exit: 0 ok, 1 wrong results or failed calls, 2 bad usage.\n");

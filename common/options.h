@@ -42,6 +42,7 @@ struct sb_options {
     const char *mem_node;    /* local|N|interleave */
     double timeout;          /* seconds per collective call, 0 = none */
     int preflight;           /* -1 = auto (multi-node), 0 off, 1 on */
+    int progress;            /* -1 = auto (stderr is a terminal), 0 off, 1 on */
 
     bool help, version;
 };

@@ -75,6 +75,8 @@ static void write_json_line(struct sb_report *r, json_t *obj)
     }
 }
 
+int sb_report_table_is_stdout(const struct sb_report *r) { return r->table == stdout; }
+
 void sb_report_header(struct sb_report *r, const struct sb_collective *coll, json_t *run)
 {
     FILE *t = r->table;

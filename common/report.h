@@ -40,6 +40,8 @@ struct sb_record {
 int sb_report_open(struct sb_report *r, const char *json_path, const char *csv_path, bool keep_samples,
                    char *err, size_t errlen);
 void sb_report_close(struct sb_report *r);
+/* Whether the text table goes to stdout (not moved to stderr by `--json -`). */
+int sb_report_table_is_stdout(const struct sb_report *r);
 
 double sb_record_algbw(const struct sb_record *rec);  /* GB/s, G = 1e9 */
 double sb_record_busbw(const struct sb_record *rec);

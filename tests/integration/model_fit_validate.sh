@@ -15,13 +15,21 @@ fi
 
 for np in 2 4; do
   out="$TMP/ar$np.jsonl"
-  mpi "$np" "$BENCH/sb_allreduce" --sizes "$SIZES" --inplace 0 --max-time 0.3 --json "$out" >/dev/null 2>"$TMP/err"; rc=$?
-  check "measured allreduce on $np ranks (exit $rc)" [ "$rc" -eq 0 ]
-  [ "$rc" -eq 0 ] || continue
   even=$(echo "$SIZES" | tr ',' '\n' | awk 'NR % 2 == 1' | paste -sd, -)
-  jq -c --arg even "$even" 'select(.type != "result" or (.bytes | tostring | IN($even | split(",")[])))' \
-    "$out" >"$TMP/even$np.jsonl"
-  "$M" fit "$TMP/even$np.jsonl" --json >"$TMP/fit$np.json"; rc=$?
+  # A 2-core machine running 4 ranks (and whatever else runs beside the tests) is noisy: when the
+  # fit finds no linear range in one measurement, measure once more before calling it a failure.
+  for attempt in 1 2; do
+    mpi "$np" "$BENCH/sb_allreduce" --sizes "$SIZES" --inplace 0 --max-time 0.3 --json "$out" >/dev/null 2>"$TMP/err"
+    mrc=$?
+    [ "$mrc" -eq 0 ] || break
+    jq -c --arg even "$even" 'select(.type != "result" or (.bytes | tostring | IN($even | split(",")[])))' \
+      "$out" >"$TMP/even$np.jsonl"
+    "$M" fit "$TMP/even$np.jsonl" --json >"$TMP/fit$np.json"; rc=$?
+    [ "$rc" -eq 0 ] && break
+    echo "# attempt $attempt: no linear range found on $np ranks; measuring again"
+  done
+  check "measured allreduce on $np ranks (exit $mrc)" [ "$mrc" -eq 0 ]
+  [ "$mrc" -eq 0 ] || continue
   check "fit on the even sizes of $np ranks (exit $rc)" [ "$rc" -eq 0 ]
   lo=$(jq '.min_bytes' "$TMP/fit$np.json"); hi=$(jq '.max_bytes' "$TMP/fit$np.json")
   fit_on=$(echo "$even" | tr ',' '\n' | awk -v lo="$lo" -v hi="$hi" '$1 >= lo && $1 <= hi' | paste -sd, -)

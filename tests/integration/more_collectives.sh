@@ -47,4 +47,18 @@ for b in allgather reduce_scatter broadcast sendrecv; do
   done
 done
 
+# The progress line: drawn when a person watches (a terminal, here through `script`), never in logs
+if command -v script >/dev/null 2>&1; then
+  script -qc "$BENCH/sb_allgather --sizes 1K,2K,4K -n 2" "$TMP/tty.txt" >/dev/null 2>&1
+  check "stderr a terminal: a progress line '[k/n points] ... s left'" grep -aq '\[2/6 points\] .* s left' "$TMP/tty.txt"
+else
+  skip "no script(1) to give the benchmark a terminal"
+fi
+mpi 2 "$BENCH/sb_allgather" --sizes 1K,2K,4K -n 2 >"$TMP/p.out" 2>"$TMP/p.err"
+check "under mpirun into files: no progress line in stdout or stderr" \
+  sh -c "! grep -q 'points\]' '$TMP/p.out' '$TMP/p.err'"
+mpi 2 "$BENCH/sb_allgather" --sizes 1K,2K,4K -n 2 --progress 1 >"$TMP/p.out" 2>"$TMP/p.err"
+check "--progress 1 under mpirun: the line is on stderr, the table untouched" \
+  sh -c "grep -q '\[5/6 points\]' '$TMP/p.err' && ! grep -q 'points\]' '$TMP/p.out'"
+
 done_testing
