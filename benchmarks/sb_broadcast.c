@@ -7,26 +7,6 @@
 
 #define ROOT 0
 
-static size_t granule(int ranks)
-{
-    (void)ranks;
-    return 1;
-}
-
-static void layout(size_t count, int ranks, struct sb_layout *out)
-{
-    (void)ranks;
-    *out = (struct sb_layout){.count = count, .count_per_peer = count, .send_count = count, .recv_count = count};
-}
-
-/* busbw factor 1: a pipelined broadcast streams the whole buffer through every rank's link once
- * (nccl-tests). */
-static double busbw_factor(int ranks)
-{
-    (void)ranks;
-    return 1.0;
-}
-
 static int run(const struct sb_backend *be, const struct sb_call *call) { return be->broadcast(be, call); }
 
 /* The root holds its block; every other rank starts with -1 everywhere (all ones for unsigned
@@ -48,9 +28,9 @@ static const struct sb_collective sb_broadcast = {
     .title = "Broadcast",
     .reduces = false,
     .one_buffer = true,
-    .granule = granule,
-    .layout = layout,
-    .busbw_factor = busbw_factor,
+    .granule = sb_granule_one,
+    .layout = sb_layout_whole,
+    .busbw_factor = sb_busbw_factor_one, /* every byte crosses one link once (nccl-tests) */
     .run = run,
     .input = input,
     .expected = expected,

@@ -5,25 +5,6 @@
 #include "collective.h"
 #include "pattern.h"
 
-static size_t granule(int ranks)
-{
-    (void)ranks;
-    return 1;
-}
-
-static void layout(size_t count, int ranks, struct sb_layout *out)
-{
-    (void)ranks;
-    *out = (struct sb_layout){.count = count, .count_per_peer = count, .send_count = count, .recv_count = count};
-}
-
-/* busbw factor 1: every byte counted crosses one link once (nccl-tests). */
-static double busbw_factor(int ranks)
-{
-    (void)ranks;
-    return 1.0;
-}
-
 static int run(const struct sb_backend *be, const struct sb_call *call) { return be->sendrecv(be, call); }
 
 static int next_of(int rank, int ranks) { return (rank + 1) % ranks; }
@@ -43,9 +24,9 @@ static const struct sb_collective sb_sendrecv = {
     .name = "sendrecv",
     .title = "SendRecv",
     .reduces = false,
-    .granule = granule,
-    .layout = layout,
-    .busbw_factor = busbw_factor,
+    .granule = sb_granule_one,
+    .layout = sb_layout_whole,
+    .busbw_factor = sb_busbw_factor_one, /* every byte crosses one link once (nccl-tests) */
     .run = run,
     .input = input,
     .expected = expected,

@@ -59,6 +59,12 @@ struct sb_collective {
     size_t (*in_place_offset)(const struct sb_layout *l, int rank);
 };
 
+/* For collectives that move one whole buffer: any element count, every buffer `count` long,
+ * busbw factor 1 (each byte crosses one link once, as nccl-tests counts it). */
+size_t sb_granule_one(int ranks);
+void sb_layout_whole(size_t count, int ranks, struct sb_layout *out);
+double sb_busbw_factor_one(int ranks);
+
 /* The harness: parses options, runs the sweep, prints and writes records; returns the exit code. */
 int sb_main(const struct sb_collective *coll, int argc, char **argv);
 

@@ -11,7 +11,7 @@ common_libsbharness_a_SOURCES = \
 	common/timing.c common/timing.h \
 	common/report.c common/report.h \
 	common/sysinfo.c common/sysinfo.h \
-	common/harness.c common/collective.h \
+	common/harness.c common/collective.h common/collective.c \
 	common/placement.c common/placement.h \
 	common/watchdog.c common/watchdog.h \
 	common/progress.c common/progress.h \
