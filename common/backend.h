@@ -11,7 +11,8 @@
 
 struct sb_backend {
     const char *name;   /* JSON `backend`: "mpi" */
-    const char *memory; /* JSON `memory`: "host" */
+    const char *memory; /* JSON `memory`: "host", "device" */
+    const char *timing; /* JSON `timing`: what one sample is */
     const struct sb_comm *comm;
     void *state;
 
@@ -20,6 +21,12 @@ struct sb_backend {
     const char *(*support)(const struct sb_backend *be, enum sb_dtype t, enum sb_op op, const char **why);
     void *(*alloc)(const struct sb_backend *be, size_t bytes);
     void (*free)(const struct sb_backend *be, void *p, size_t bytes);
+    /* Device memory: copies to and from host staging buffers for filling and checking (NULL
+     * for host memory, which the harness reads and writes directly). 0 or an error code. */
+    int (*upload)(const struct sb_backend *be, void *dst, const void *host, size_t bytes);
+    int (*download)(const struct sb_backend *be, void *host, const void *src, size_t bytes);
+    /* Whether the collective can run in place on this backend (NULL: always). */
+    int (*in_place_ok)(const struct sb_backend *be, const char *collective);
     int (*barrier)(const struct sb_backend *be);
     int (*allreduce)(const struct sb_backend *be, const struct sb_call *c);
     int (*alltoall)(const struct sb_backend *be, const struct sb_call *c);
@@ -32,8 +39,17 @@ struct sb_backend {
     void (*finalize)(struct sb_backend *be);
 };
 
+/* Sets up the backend --backend names ("mpi", "nccl") on the memory --memory names; 0, or 2
+ * with err filled on the ranks that failed (every rank returns the same code). */
+int sb_backend_init(struct sb_backend *be, const char *backend, const char *memory, int device,
+                    const struct sb_comm *comm, const struct sb_mem_policy *mem, char *err, size_t errlen);
+
 /* Sets up the MPI backend on host memory placed by `mem` (--mem-node); 0 or 2 with err filled. */
 int sb_backend_mpi_init(struct sb_backend *be, const struct sb_comm *comm, const struct sb_mem_policy *mem,
                         char *err, size_t errlen);
+
+/* The NCCL backend on device memory: GPU `device`, or local rank modulo the visible GPUs
+ * when device < 0 (backend_nccl.c, built with NCCL only). */
+int sb_backend_nccl_init(struct sb_backend *be, const struct sb_comm *comm, int device, char *err, size_t errlen);
 
 #endif

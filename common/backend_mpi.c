@@ -214,6 +214,7 @@ int sb_backend_mpi_init(struct sb_backend *be, const struct sb_comm *comm, const
     *be = (struct sb_backend){
         .name = "mpi",
         .memory = "host",
+        .timing = "per-call: barrier, then the call; max over ranks per iteration",
         .comm = comm,
         .state = s,
         .support = mpi_support,

@@ -27,6 +27,7 @@ int sb_comm_barrier(const struct sb_comm *c);
 int sb_comm_reduce_max_sum(const struct sb_comm *c, const double *in, double *max, double *sum, size_t n);
 int sb_comm_bcast_int(const struct sb_comm *c, int *v);
 int sb_comm_bcast_double(const struct sb_comm *c, double *v);
+int sb_comm_bcast_bytes(const struct sb_comm *c, void *buf, size_t len); /* from rank 0 */
 int64_t sb_comm_sum_int64(const struct sb_comm *c, int64_t v);  /* to every rank */
 int sb_comm_max_int(const struct sb_comm *c, int v);             /* to every rank */
 int64_t sb_comm_min_int64(const struct sb_comm *c, int64_t v);   /* to every rank */

@@ -118,6 +118,11 @@ int sb_comm_bcast_double(const struct sb_comm *c, double *v)
     return MPI_Bcast(v, 1, MPI_DOUBLE, 0, world_of(c));
 }
 
+int sb_comm_bcast_bytes(const struct sb_comm *c, void *buf, size_t len)
+{
+    return MPI_Bcast(buf, (int)len, MPI_BYTE, 0, world_of(c));
+}
+
 int64_t sb_comm_sum_int64(const struct sb_comm *c, int64_t v)
 {
     int64_t out = 0;

@@ -34,6 +34,7 @@ struct run {
     struct sb_watchdog *watchdog; /* -T, or NULL */
     struct sb_progress progress;  /* rank 0: the stderr progress line */
     void *send, *recv;       /* the largest buffers of the sweep, reused by every size */
+    void *staging;           /* device memory: host copy for filling and checking, else NULL */
     size_t buffer_bytes;
     int64_t points, wrong_total, failed_points;
     double busbw_sum;
@@ -137,7 +138,7 @@ static json_t *run_header(struct run *run, int argc, char **argv)
     json_object_set_new(o, "hwloc_version", json_string(hw));
     json_object_set_new(o, "jansson_version", json_string(JANSSON_VERSION));
     json_object_set_new(o, "timer", json_string("clock_gettime(CLOCK_MONOTONIC)"));
-    json_object_set_new(o, "timing", json_string("per-call: barrier, then the call; max over ranks per iteration"));
+    json_object_set_new(o, "timing", json_string(run->be.timing));
     json_object_set_new(o, "rank_placement", ranks ? ranks : json_array());
     json_object_set_new(o, "machine", sb_placement_machine(&run->place));
     json_object_set_new(o, "options", options_json(&run->opt));
@@ -175,20 +176,25 @@ static size_t cap_to_memory(struct run *run, struct sb_size *sizes, size_t n, si
 }
 
 /* (Re)allocates the two buffers for the largest size; every rank agrees on success. */
+static void free_buffers(struct run *run, size_t bytes)
+{
+    run->be.free(&run->be, run->send, bytes);
+    run->be.free(&run->be, run->recv, bytes);
+    free(run->staging);
+    run->send = run->recv = run->staging = NULL;
+}
+
 static int ensure_buffers(struct run *run, size_t bytes)
 {
     int ok = 1;
     if (bytes > run->buffer_bytes) {
-        run->be.free(&run->be, run->send, run->buffer_bytes);
-        run->be.free(&run->be, run->recv, run->buffer_bytes);
+        free_buffers(run, run->buffer_bytes);
         run->send = run->be.alloc(&run->be, bytes);
         run->recv = run->be.alloc(&run->be, bytes);
-        ok = run->send && run->recv;
-        if (!ok) {
-            run->be.free(&run->be, run->send, bytes);
-            run->be.free(&run->be, run->recv, bytes);
-            run->send = run->recv = NULL;
-        }
+        run->staging = run->be.upload ? malloc(bytes) : NULL;
+        ok = run->send && run->recv && (run->staging || !run->be.upload);
+        if (!ok)
+            free_buffers(run, bytes);
         run->buffer_bytes = ok ? bytes : 0;
     }
     return sb_comm_max_int(&run->comm, !ok) ? -1 : 0;
@@ -203,17 +209,49 @@ static void *input_buffer(const struct run *run, const struct sb_call *call)
     return (char *)call->recv + off * sb_dtype_size(call->dtype);
 }
 
+/* Host buffers are written and read where they are; device buffers through the staging copy. */
+static int put_input(struct run *run, const struct sb_pattern *pat, const struct sb_call *call)
+{
+    void *dst = input_buffer(run, call);
+    if (!run->be.upload) {
+        sb_fill_input(run->coll, pat, run->comm.rank, dst);
+        return 0;
+    }
+    sb_fill_input(run->coll, pat, run->comm.rank, run->staging);
+    return run->be.upload(&run->be, dst, run->staging, pat->layout.send_count * sb_dtype_size(pat->dtype));
+}
+
+static int poison_output(struct run *run, const struct sb_pattern *pat, const struct sb_call *call)
+{
+    size_t bytes = pat->layout.recv_count * sb_dtype_size(pat->dtype);
+    sb_poison(run->be.upload ? run->staging : call->recv, bytes);
+    return run->be.upload ? run->be.upload(&run->be, call->recv, run->staging, bytes) : 0;
+}
+
+/* Wrong elements on this rank; every element counts as wrong when the result cannot be read. */
+static int64_t wrong_here(struct run *run, const struct sb_pattern *pat, const struct sb_call *call)
+{
+    const void *result = call->recv;
+    if (run->be.download) {
+        if (run->be.download(&run->be, run->staging, call->recv,
+                             pat->layout.recv_count * sb_dtype_size(pat->dtype)) != 0)
+            return (int64_t)pat->layout.recv_count;
+        result = run->staging;
+    }
+    return sb_count_wrong(run->coll, pat, run->comm.rank, result);
+}
+
 /* The untimed verification pass: fresh input, poisoned output, one call, count. */
 static int64_t verify(struct run *run, const struct sb_call *call, const struct sb_pattern *pat)
 {
-    size_t elem = sb_dtype_size(pat->dtype);
-    sb_poison(call->recv, pat->layout.recv_count * elem);
-    if (call->in_place)
-        sb_fill_input(run->coll, pat, run->comm.rank, input_buffer(run, call));
+    int rc = poison_output(run, pat, call);
+    if (rc == 0 && call->in_place)
+        rc = put_input(run, pat, call);
     sb_watchdog_progress(run->watchdog); /* filling a large buffer is progress, not a hang */
-    int rc = run->coll->run(&run->be, call);
+    if (rc == 0)
+        rc = run->coll->run(&run->be, call);
     sb_watchdog_progress(run->watchdog);
-    int64_t wrong = rc ? (int64_t)pat->layout.recv_count : sb_count_wrong(run->coll, pat, run->comm.rank, call->recv);
+    int64_t wrong = rc ? (int64_t)pat->layout.recv_count : wrong_here(run, pat, call);
     sb_watchdog_progress(run->watchdog);
     return sb_comm_sum_int64(&run->comm, wrong);
 }
@@ -224,7 +262,7 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
     struct sb_pattern pat = {.ranks = run->comm.size, .dtype = t, .op = op, .layout = size->layout};
     struct sb_call call = {.send = in_place ? run->recv : run->send, .recv = run->recv, .in_place = in_place,
                            .dtype = t, .op = op, .layout = size->layout};
-    sb_fill_input(run->coll, &pat, run->comm.rank, input_buffer(run, &call));
+    int staged = put_input(run, &pat, &call);
     struct sb_timing_config cfg = {.iters = run->opt.iters, .warmup = run->opt.warmup,
                                    .min_iters = run->opt.min_iters, .max_iters = run->opt.max_iters,
                                    .precision = run->opt.precision, .max_time = run->opt.max_time,
@@ -235,7 +273,10 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
     sb_watchdog_arm(run->watchdog, what, size->bytes);
     struct sb_timing timing;
     char error[ERRLEN] = "";
-    if (sb_time_collective(&run->be, run->coll, &call, &cfg, &timing) != 0)
+    if (sb_comm_max_int(&run->comm, staged != 0)) {
+        memset(&timing, 0, sizeof timing);
+        snprintf(error, sizeof error, "copying the input to the buffers failed on some rank");
+    } else if (sb_time_collective(&run->be, run->coll, &call, &cfg, &timing) != 0)
         snprintf(error, sizeof error, "out of memory for the timing samples");
     else if (timing.failed_ranks > 0) {
         char msg[256];
@@ -248,7 +289,8 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
     pthread_mutex_lock(&run->report_lock);
     if (run->comm.rank == 0) {
         struct sb_record rec = {.coll = run->coll, .backend = run->be.name, .memory = run->be.memory,
-                                .op_impl = op_impl, .dtype = t, .op = op, .in_place = in_place,
+                                .op_impl = op_impl, .timing_label = run->be.timing, .dtype = t, .op = op,
+                                .in_place = in_place,
                                 .ranks = run->comm.size, .nodes = run->comm.nodes,
                                 .ranks_per_node = run->comm.local_size, .size = size, .timing = &timing,
                                 .warmup = run->opt.warmup, .wrong = wrong, .error = error[0] ? error : NULL};
@@ -262,6 +304,11 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
     }
     pthread_mutex_unlock(&run->report_lock);
     sb_timing_free(&timing);
+}
+
+static bool in_place_available(const struct run *run)
+{
+    return !run->be.in_place_ok || run->be.in_place_ok(&run->be, run->coll->name);
 }
 
 static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
@@ -300,12 +347,15 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
         return 2;
     }
     bool out_of_place = run->opt.inplace != SB_IN_PLACE && !run->coll->one_buffer;
+    bool in_place = run->opt.inplace != SB_OUT_OF_PLACE && in_place_available(run);
     if (run->coll->one_buffer && run->opt.inplace == SB_BOTH_PLACES && run->comm.rank == 0)
         sb_report_note(&run->report, "one buffer (the root's data is broadcast in place): in-place points only");
+    if (!in_place_available(run) && run->opt.inplace == SB_BOTH_PLACES && run->comm.rank == 0)
+        sb_report_note(&run->report, "not available in place on this backend: out-of-place points only");
     for (size_t i = 0; i < n; i++) {
         if (out_of_place)
             measure_point(run, &sizes[i], t, op, false, impl);
-        if (run->opt.inplace != SB_OUT_OF_PLACE)
+        if (in_place)
             measure_point(run, &sizes[i], t, op, true, impl);
     }
     return 0;
@@ -344,6 +394,13 @@ static int progress_wanted(const struct run *run)
 static int sweep(struct run *run)
 {
     int rc = 0;
+    if (run->opt.inplace == SB_IN_PLACE && !in_place_available(run)) {
+        char msg[ERRLEN];
+        snprintf(msg, sizeof msg, "--inplace 1: %s does not run in place on --backend %s: use --inplace 0 or 2",
+                 run->coll->title, run->be.name);
+        complain(run, msg);
+        return 2;
+    }
     if (run->comm.rank == 0)
         sb_progress_init(&run->progress, progress_wanted(run), count_points(run));
     for (int t = 0; t < SB_DTYPE_COUNT && rc == 0; t++)
@@ -529,9 +586,11 @@ static int setup(struct run *run)
         complain_any(run, mine, err);
         return rc;
     }
-    rc = sb_backend_mpi_init(&run->be, &run->comm, &run->place.mem, err, sizeof err);
+    err[0] = '\0';
+    rc = sb_backend_init(&run->be, run->opt.backend, run->opt.memory, run->opt.device, &run->comm, &run->place.mem,
+                         err, sizeof err);
     if (rc) {
-        complain(run, err);
+        complain_any(run, err[0] ? rc : 0, err);
         return rc;
     }
     return open_outputs(run);
@@ -561,8 +620,7 @@ static int run_benchmark(struct run *run, int argc, char **argv)
         sb_report_summary(&run->report, summary_record(run, exit_code));
         sb_report_close(&run->report);
     }
-    run->be.free(&run->be, run->send, run->buffer_bytes);
-    run->be.free(&run->be, run->recv, run->buffer_bytes);
+    free_buffers(run, run->buffer_bytes);
     run->be.finalize(&run->be);
     sb_placement_close(&run->place);
     return exit_code;

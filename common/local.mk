@@ -16,6 +16,15 @@ common_libsbharness_a_SOURCES = \
 	common/watchdog.c common/watchdog.h \
 	common/progress.c common/progress.h \
 	common/comm.h common/comm_mpi.c \
-	common/backend.h common/backend_mpi.c
+	common/backend.h common/backend.c common/backend_mpi.c
 
 SB_HARNESS_LIBS = common/libsbharness.a $(SB_TOPO_LIBS) $(HWLOC_LIBS) $(JANSSON_LIBS) $(NUMA_LIBS) -lpthread -lm
+
+# The NCCL backend, only where configure found CUDA and NCCL (common/backend.c asks for it).
+if HAVE_NCCL
+common_libsbharness_a_SOURCES += common/backend_nccl.c
+common_libsbharness_a_CPPFLAGS += $(CUDA_CPPFLAGS) $(NCCL_CPPFLAGS)
+SB_HARNESS_LIBS += $(NCCL_LDFLAGS) $(NCCL_LIBS) $(CUDA_LDFLAGS) $(CUDA_LIBS)
+else
+EXTRA_DIST += common/backend_nccl.c
+endif

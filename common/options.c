@@ -11,7 +11,7 @@
 
 enum long_only {
     OPT_SIZES = 256, OPT_PRECISION, OPT_MAX_TIME, OPT_MIN_ITERS, OPT_MAX_ITERS, OPT_INPLACE,
-    OPT_JSON, OPT_CSV, OPT_SAMPLES, OPT_BIND, OPT_MEM_NODE, OPT_PREFLIGHT, OPT_PROGRESS,
+    OPT_JSON, OPT_CSV, OPT_SAMPLES, OPT_BIND, OPT_MEM_NODE, OPT_PREFLIGHT, OPT_PROGRESS, OPT_BACKEND, OPT_MEMORY, OPT_DEVICE,
 };
 
 static const struct option long_options[] = {
@@ -38,6 +38,9 @@ static const struct option long_options[] = {
     {"timeout", required_argument, NULL, 'T'},
     {"preflight", required_argument, NULL, OPT_PREFLIGHT},
     {"progress", required_argument, NULL, OPT_PROGRESS},
+    {"backend", required_argument, NULL, OPT_BACKEND},
+    {"memory", required_argument, NULL, OPT_MEMORY},
+    {"device", required_argument, NULL, OPT_DEVICE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -60,6 +63,8 @@ static void set_defaults(struct sb_options *o)
         .mem_node = "local",
         .preflight = -1,
         .progress = -1,
+        .backend = "mpi",
+        .device = -1,
     };
 }
 
@@ -280,6 +285,20 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
         if (parse_double(arg, 0, 1e6, &o->timeout) != 0)
             return fail(err, errlen, "invalid --timeout '%s': expected seconds >= 0 (0 = none)", arg);
         return 0;
+    case OPT_BACKEND:
+        if (strcmp(arg, "mpi") != 0 && strcmp(arg, "nccl") != 0)
+            return fail(err, errlen, "invalid --backend '%s': accepted: mpi, nccl", arg);
+        o->backend = arg;
+        return 0;
+    case OPT_MEMORY:
+        if (strcmp(arg, "host") != 0 && strcmp(arg, "device") != 0)
+            return fail(err, errlen, "invalid --memory '%s': accepted: host, device", arg);
+        o->memory = arg;
+        return 0;
+    case OPT_DEVICE:
+        if (parse_int(arg, 0, 1023, &o->device) != 0)
+            return fail(err, errlen, "invalid --device '%s': expected a GPU index 0..1023", arg);
+        return 0;
     case OPT_PROGRESS:
         if (parse_int(arg, 0, 1, &o->progress) != 0)
             return fail(err, errlen, "invalid --progress '%s': accepted: 0, 1", arg);
@@ -334,6 +353,8 @@ int sb_options_parse(struct sb_options *o, bool reduces, int argc, char **argv, 
         o->dtypes[SB_FLOAT] = true;
     if (!op_given)
         o->ops[SB_SUM] = true;
+    if (!o->memory)
+        o->memory = strcmp(o->backend, "nccl") == 0 ? "device" : "host";
     return validate(o, err, errlen);
 }
 
@@ -372,6 +393,10 @@ void sb_options_usage(const char *prog, const char *title, bool reduces, FILE *o
         "      --mem-node WHERE    local, interleave, or a NUMA node (default local)\n"
         "  -T, --timeout S         abort a call that takes longer than S seconds (default off)\n"
         "      --preflight 0|1     check every rank reaches every other first (default: multi-node)\n"
+        "Backend:\n"
+        "      --backend mpi|nccl  MPI on host memory (default), or NCCL on GPU memory\n"
+        "      --memory host|device  where the buffers are (default: host for mpi, device for nccl)\n"
+        "      --device N          GPU to use (default: local rank modulo the visible GPUs)\n"
         "      --progress 0|1      progress line on stderr (default: when stderr is a terminal;\n"
         "                          mpirun hands ranks a pipe, so say --progress 1 there)\n"
         "  -h, --help, -V, --version\n\n"

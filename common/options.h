@@ -33,6 +33,10 @@ struct sb_options {
     bool check;
     bool keep_samples;       /* --samples: per-iteration times in each record */
 
+    const char *backend;     /* mpi|nccl */
+    const char *memory;      /* host|device (default: host for mpi, device for nccl) */
+    int device;              /* --device N, or -1: local rank modulo the visible GPUs */
+
     const char *json_path;   /* NULL, "-" (stdout) or a file */
     const char *csv_path;
 

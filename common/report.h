@@ -25,6 +25,7 @@ struct sb_report {
 struct sb_record {
     const struct sb_collective *coll;
     const char *backend, *memory, *op_impl;
+    const char *timing_label; /* what one sample is (the backend says) */
     enum sb_dtype dtype;
     enum sb_op op;
     bool in_place;

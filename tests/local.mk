@@ -38,7 +38,7 @@ tests_unit_test_coll_sendrecv_LDADD = $(SB_UNIT_LIBS)
 # ---- integration tests (real mpirun runs; TAP from shell)
 harness_integration_tests = tests/integration/collectives.sh tests/integration/bad_input.sh \
 	tests/integration/corrupt.sh tests/integration/hang.sh tests/integration/placement.sh \
-	tests/integration/more_collectives.sh
+	tests/integration/more_collectives.sh tests/integration/gpu.sh
 TESTS += $(harness_integration_tests)
 EXTRA_DIST += tests/integration/lib.sh $(harness_integration_tests) tests/integration/fault_inject.c
 

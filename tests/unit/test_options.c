@@ -117,6 +117,27 @@ static void bad_values_are_refused_with_the_accepted_ones(void **state)
     expect_error(true, "unexpected argument 'extra'", "extra", NULL);
     expect_error(true, "--bind 'socket'", "--bind", "socket");
     expect_error(true, "--mem-node 'far'", "--mem-node", "far");
+    expect_error(true, "accepted: mpi, nccl", "--backend", "gloo");
+    expect_error(true, "accepted: host, device", "--memory", "managed");
+    expect_error(true, "invalid --device '-1'", "--device", "-1");
+    expect_error(true, "invalid --progress '2'", "--progress", "2");
+    expect_error(true, "invalid --timeout 'soon'", "-T", "soon");
+}
+
+static void backend_memory_defaults_follow_the_backend(void **state)
+{
+    (void)state;
+    struct sb_options o;
+    char err[256];
+    assert_int_equal(parse(&o, true, err, NULL), 0);
+    assert_string_equal(o.backend, "mpi");
+    assert_string_equal(o.memory, "host");
+    assert_int_equal(o.device, -1);
+    assert_int_equal(parse(&o, true, err, "--backend", "nccl", NULL), 0);
+    assert_string_equal(o.memory, "device");
+    assert_int_equal(parse(&o, true, err, "--backend", "nccl", "--device", "3", "-T", "2.5", NULL), 0);
+    assert_int_equal(o.device, 3);
+    assert_true(o.timeout == 2.5);
 }
 
 static void min_larger_than_max_is_refused(void **state)
@@ -147,6 +168,7 @@ int main(void)
         cmocka_unit_test(size_list_is_read),
         cmocka_unit_test(bad_values_are_refused_with_the_accepted_ones),
         cmocka_unit_test(min_larger_than_max_is_refused),
+        cmocka_unit_test(backend_memory_defaults_follow_the_backend),
         cmocka_unit_test(format_size_is_compact),
     };
     return cmocka_run_group_tests_name("options", tests, NULL, NULL);

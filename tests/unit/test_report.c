@@ -20,6 +20,7 @@ static struct sb_record sample_record(struct sb_size *size, struct sb_timing *t)
     t->mean = (struct sb_stats){.n = 100, .min = 80, .median = 95, .mean = 96, .p99 = 110, .max = 125, .stddev = 4};
     t->precision_reached = true;
     return (struct sb_record){.coll = &sb_allreduce, .backend = "mpi", .memory = "host", .op_impl = "native",
+                              .timing_label = "per-call: barrier, then the call; max over ranks per iteration",
                               .dtype = SB_FLOAT, .op = SB_SUM, .in_place = true, .ranks = 4, .nodes = 1,
                               .ranks_per_node = 4, .size = size, .timing = t, .warmup = 10, .wrong = 0};
 }

@@ -1,0 +1,290 @@
+/* The NCCL backend: device buffers (cudaMalloc), one communicator per run (the unique id is
+ * broadcast over the harness's MPI control plane), one stream.  Every call is issued on the
+ * stream and waited for (cudaStreamSynchronize), so the harness's per-call timing measures
+ * the blocking latency of one call, as OSU does; the barrier drains the stream first.
+ *
+ * Data are written and checked on the host and copied (upload/download hooks), outside the
+ * timed region. */
+#include <cuda_runtime.h>
+#include <nccl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+
+/* Codes this file returns besides ncclResult_t values (which are small non-negative). */
+enum { CUDA_ERROR_BASE = 100000 };
+
+struct nccl_state {
+    ncclComm_t comm;
+    cudaStream_t stream;
+    int device;
+    char device_name[256];
+    char pci[32];
+};
+
+static struct nccl_state *state_of(const struct sb_backend *be) { return be->state; }
+
+static int cuda_code(cudaError_t e) { return e == cudaSuccess ? 0 : CUDA_ERROR_BASE + (int)e; }
+
+/* Waits for the stream and turns any failure (including an asynchronous NCCL error) into a
+ * code the harness can report. */
+static int finish(const struct sb_backend *be, ncclResult_t launched)
+{
+    struct nccl_state *s = state_of(be);
+    if (launched != ncclSuccess)
+        return (int)launched;
+    int rc = cuda_code(cudaStreamSynchronize(s->stream));
+    ncclResult_t async = ncclSuccess;
+    if (rc == 0 && ncclCommGetAsyncError(s->comm, &async) == ncclSuccess && async != ncclSuccess)
+        rc = (int)async;
+    return rc;
+}
+
+static ncclDataType_t nccl_type(enum sb_dtype t)
+{
+    switch (t) {
+    case SB_INT8: return ncclInt8;
+    case SB_UINT8: return ncclUint8;
+    case SB_INT32: return ncclInt32;
+    case SB_UINT32: return ncclUint32;
+    case SB_INT64: return ncclInt64;
+    case SB_UINT64: return ncclUint64;
+    case SB_HALF: return ncclFloat16;
+    case SB_BFLOAT16: return ncclBfloat16;
+    case SB_FLOAT: return ncclFloat32;
+    default: return ncclFloat64;
+    }
+}
+
+static ncclRedOp_t nccl_op(enum sb_op op)
+{
+    switch (op) {
+    case SB_SUM: return ncclSum;
+    case SB_PROD: return ncclProd;
+    case SB_MIN: return ncclMin;
+    default: return ncclMax;
+    }
+}
+
+static const char *nccl_support(const struct sb_backend *be, enum sb_dtype t, enum sb_op op, const char **why)
+{
+    (void)be;
+    (void)t;
+    (void)op;
+    *why = NULL;
+    return "native"; /* NCCL has every dtype and op scalebench offers */
+}
+
+static void *nccl_alloc(const struct sb_backend *be, size_t bytes)
+{
+    (void)be;
+    void *p = NULL;
+    return cudaMalloc(&p, bytes ? bytes : 1) == cudaSuccess ? p : NULL;
+}
+
+static void nccl_free(const struct sb_backend *be, void *p, size_t bytes)
+{
+    (void)be;
+    (void)bytes;
+    if (p)
+        cudaFree(p);
+}
+
+static int nccl_upload(const struct sb_backend *be, void *dst, const void *host, size_t bytes)
+{
+    (void)be;
+    return cuda_code(cudaMemcpy(dst, host, bytes, cudaMemcpyHostToDevice));
+}
+
+static int nccl_download(const struct sb_backend *be, void *host, const void *src, size_t bytes)
+{
+    (void)be;
+    return cuda_code(cudaMemcpy(host, src, bytes, cudaMemcpyDeviceToHost));
+}
+
+/* The stream drained, then the ranks synchronised on the host. */
+static int nccl_barrier(const struct sb_backend *be)
+{
+    int rc = cuda_code(cudaStreamSynchronize(state_of(be)->stream));
+    int brc = sb_comm_barrier(be->comm);
+    return rc ? rc : brc;
+}
+
+static int nccl_allreduce(const struct sb_backend *be, const struct sb_call *c)
+{
+    struct nccl_state *s = state_of(be);
+    return finish(be, ncclAllReduce(c->send, c->recv, c->layout.count, nccl_type(c->dtype), nccl_op(c->op), s->comm,
+                                    s->stream));
+}
+
+/* ncclAlltoAll (NCCL 2.28) takes the per-peer count; in place, send and receive are one buffer. */
+static int nccl_alltoall(const struct sb_backend *be, const struct sb_call *c)
+{
+    struct nccl_state *s = state_of(be);
+    return finish(be, ncclAlltoAll(c->in_place ? c->recv : c->send, c->recv, c->layout.count_per_peer,
+                                   nccl_type(c->dtype), s->comm, s->stream));
+}
+
+/* In place, NCCL expects the rank's block at its slot of the receive buffer (as MPI does). */
+static int nccl_allgather(const struct sb_backend *be, const struct sb_call *c)
+{
+    struct nccl_state *s = state_of(be);
+    size_t block = c->layout.count_per_peer, elem = sb_dtype_size(c->dtype);
+    const void *send = c->in_place ? (const char *)c->recv + (size_t)be->comm->rank * block * elem : c->send;
+    return finish(be, ncclAllGather(send, c->recv, block, nccl_type(c->dtype), s->comm, s->stream));
+}
+
+static int nccl_reduce_scatter(const struct sb_backend *be, const struct sb_call *c)
+{
+    struct nccl_state *s = state_of(be);
+    return finish(be, ncclReduceScatter(c->send, c->recv, c->layout.count_per_peer, nccl_type(c->dtype),
+                                        nccl_op(c->op), s->comm, s->stream));
+}
+
+static int nccl_broadcast(const struct sb_backend *be, const struct sb_call *c)
+{
+    struct nccl_state *s = state_of(be);
+    return finish(be, ncclBroadcast(c->recv, c->recv, c->layout.count, nccl_type(c->dtype), 0, s->comm, s->stream));
+}
+
+static int nccl_sendrecv(const struct sb_backend *be, const struct sb_call *c)
+{
+    struct nccl_state *s = state_of(be);
+    int rank = be->comm->rank, n = be->comm->size;
+    ncclDataType_t t = nccl_type(c->dtype);
+    ncclResult_t r = ncclGroupStart();
+    if (r == ncclSuccess)
+        r = ncclSend(c->send, c->layout.count, t, (rank + 1) % n, s->comm, s->stream);
+    if (r == ncclSuccess)
+        r = ncclRecv(c->recv, c->layout.count, t, (rank + n - 1) % n, s->comm, s->stream);
+    ncclResult_t end = ncclGroupEnd();
+    return finish(be, r != ncclSuccess ? r : end);
+}
+
+/* NCCL lays an in-place ReduceScatter out differently from MPI (the result at rank * block, not
+ * at the start), and a send and a receive on one buffer would race: those two are measured out
+ * of place only. */
+static int nccl_in_place_ok(const struct sb_backend *be, const char *collective)
+{
+    (void)be;
+    return strcmp(collective, "reduce_scatter") != 0 && strcmp(collective, "sendrecv") != 0;
+}
+
+static void nccl_strerror(const struct sb_backend *be, int code, char *buf, size_t len)
+{
+    (void)be;
+    if (code >= CUDA_ERROR_BASE)
+        snprintf(buf, len, "CUDA: %s", cudaGetErrorString((cudaError_t)(code - CUDA_ERROR_BASE)));
+    else
+        snprintf(buf, len, "NCCL: %s", ncclGetErrorString((ncclResult_t)code));
+}
+
+static void nccl_finalize(struct sb_backend *be)
+{
+    struct nccl_state *s = state_of(be);
+    if (!s)
+        return;
+    if (s->comm)
+        ncclCommDestroy(s->comm);
+    if (s->stream)
+        cudaStreamDestroy(s->stream);
+    free(s);
+    be->state = NULL;
+}
+
+/* Local rank modulo the visible devices, or --device N. */
+static int pick_device(const struct sb_comm *comm, int wanted, int *device, char *err, size_t errlen)
+{
+    int count = 0;
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess || count == 0) {
+        snprintf(err, errlen, "--backend nccl needs a GPU: no CUDA device visible here (%s)",
+                 e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
+        return 2;
+    }
+    if (wanted >= count) {
+        snprintf(err, errlen, "--device %d: only %d CUDA device(s) visible (0..%d)", wanted, count, count - 1);
+        return 2;
+    }
+    *device = wanted >= 0 ? wanted : comm->local_rank % count;
+    if (wanted < 0 && comm->local_size > count) {
+        snprintf(err, errlen,
+                 "%d ranks on this node but %d GPU(s): two ranks of one NCCL communicator would share a GPU; "
+                 "run at most %d ranks per node", comm->local_size, count, count);
+        return 2;
+    }
+    return 0;
+}
+
+static int open_communicator(struct nccl_state *s, const struct sb_comm *comm, char *err, size_t errlen)
+{
+    ncclUniqueId id;
+    memset(&id, 0, sizeof id);
+    ncclResult_t r = ncclSuccess;
+    if (comm->rank == 0)
+        r = ncclGetUniqueId(&id);
+    int bad = sb_comm_max_int(comm, r != ncclSuccess);
+    if (bad) {
+        snprintf(err, errlen, "ncclGetUniqueId failed on rank 0: %s", ncclGetErrorString(r));
+        return 2;
+    }
+    sb_comm_bcast_bytes(comm, &id, sizeof id);
+    r = ncclCommInitRank(&s->comm, comm->size, id, comm->rank);
+    if (sb_comm_max_int(comm, r != ncclSuccess)) {
+        snprintf(err, errlen, "ncclCommInitRank failed on some rank%s%s", r != ncclSuccess ? ": " : "",
+                 r != ncclSuccess ? ncclGetErrorString(r) : "");
+        s->comm = NULL;
+        return 2;
+    }
+    return 0;
+}
+
+int sb_backend_nccl_init(struct sb_backend *be, const struct sb_comm *comm, int device, char *err, size_t errlen)
+{
+    struct nccl_state *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return 2;
+    }
+    int rc = pick_device(comm, device, &s->device, err, errlen);
+    rc = sb_comm_max_int(comm, rc);
+    if (rc == 0 && cudaSetDevice(s->device) != cudaSuccess) {
+        snprintf(err, errlen, "cudaSetDevice(%d) failed", s->device);
+        rc = 2;
+    }
+    if (rc == 0 && cudaStreamCreateWithFlags(&s->stream, cudaStreamNonBlocking) != cudaSuccess) {
+        snprintf(err, errlen, "cudaStreamCreate failed on device %d", s->device);
+        rc = 2;
+    }
+    rc = sb_comm_max_int(comm, rc);
+    if (rc == 0)
+        rc = open_communicator(s, comm, err, errlen);
+    *be = (struct sb_backend){
+        .name = "nccl",
+        .memory = "device",
+        .timing = "per-call: barrier (stream drained), then the call and cudaStreamSynchronize; host clock; "
+                  "max over ranks per iteration",
+        .comm = comm,
+        .state = s,
+        .support = nccl_support,
+        .alloc = nccl_alloc,
+        .free = nccl_free,
+        .upload = nccl_upload,
+        .download = nccl_download,
+        .in_place_ok = nccl_in_place_ok,
+        .barrier = nccl_barrier,
+        .allreduce = nccl_allreduce,
+        .alltoall = nccl_alltoall,
+        .allgather = nccl_allgather,
+        .reduce_scatter = nccl_reduce_scatter,
+        .broadcast = nccl_broadcast,
+        .sendrecv = nccl_sendrecv,
+        .strerror = nccl_strerror,
+        .finalize = nccl_finalize,
+    };
+    if (rc != 0)
+        nccl_finalize(be);
+    return rc;
+}

@@ -1,0 +1,45 @@
+#!/bin/sh
+# The NCCL backend: on a machine without a GPU it must refuse clearly (exit 2, one line); on a
+# machine with GPUs it must run every collective exactly. Never passes for lack of a GPU: the
+# GPU runs are reported as SKIP then.
+. "$(dirname "$0")/lib.sh"
+AR="$BENCH/sb_allreduce"
+
+"$AR" --backend nccl --memory host >/dev/null 2>"$TMP/e1"; rc=$?
+check "--backend nccl --memory host: exit 2 (got $rc), one line" sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/e1') -eq 1 ] && grep -q 'use --memory device' '$TMP/e1'"
+"$AR" --memory device >/dev/null 2>"$TMP/e2"; rc=$?
+check "--backend mpi --memory device: exit 2 (got $rc), says what to use" sh -c "[ $rc -eq 2 ] && grep -q 'not in this version' '$TMP/e2'"
+"$AR" --backend gloo >/dev/null 2>"$TMP/e3"; rc=$?
+check "--backend gloo: exit 2 (got $rc) naming the accepted ones" sh -c "[ $rc -eq 2 ] && grep -q 'accepted: mpi, nccl' '$TMP/e3'"
+"$AR" --backend nccl --device x >/dev/null 2>"$TMP/e4"; rc=$?
+check "--device x: exit 2 (got $rc)" sh -c "[ $rc -eq 2 ] && grep -q 'invalid --device' '$TMP/e4'"
+
+if ! grep -q '^#define SB_HAVE_NCCL 1' "$top_builddir/config.h"; then
+  "$AR" --backend nccl >/dev/null 2>"$TMP/e5"; rc=$?
+  check "a build without NCCL: --backend nccl exits 2 saying so" sh -c "[ $rc -eq 2 ] && grep -q 'no NCCL' '$TMP/e5'"
+  skip "GPU runs: this build has no NCCL"
+  done_testing
+fi
+
+mpi 2 "$AR" --backend nccl --sizes 8,1M -n 5 --json "$TMP/g.jsonl" >"$TMP/g.out" 2>"$TMP/g.err"; rc=$?
+if grep -q 'needs a GPU: no CUDA device visible' "$TMP/g.err"; then
+  check "no GPU here: --backend nccl exits 2 (got $rc) with one line saying so (from rank 0 only)" \
+    sh -c "[ $rc -eq 2 ] && [ \$(grep -c 'needs a GPU' '$TMP/g.err') -eq 1 ]"
+  skip "GPU runs of the NCCL backend: no CUDA device on this machine"
+  done_testing
+fi
+
+# A GPU machine: one rank per GPU (at least one), every collective, exact.
+gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
+[ "$gpus" -ge 1 ] || gpus=1
+for b in allreduce alltoall allgather reduce_scatter broadcast sendrecv; do
+  ops=""; [ "$b" = allreduce ] || [ "$b" = reduce_scatter ] && ops="-o all"
+  # shellcheck disable=SC2086
+  mpi "$gpus" "$BENCH/sb_$b" --backend nccl --sizes 8,4K,1M,64M -n 5 -d all $ops --json "$TMP/$b.jsonl" \
+    >"$TMP/$b.out" 2>&1
+  rc=$?
+  check "nccl sb_$b on $gpus GPU(s): exit 0 (got $rc)" [ "$rc" -eq 0 ]
+  check "nccl sb_$b: wrong == 0 everywhere, backend nccl, memory device" \
+    jq_all "$TMP/$b.jsonl" '.wrong == 0 and .backend == "nccl" and .memory == "device"'
+done
+done_testing
