@@ -208,6 +208,11 @@ static int pick_device(const struct sb_comm *comm, int wanted, int *device, char
         snprintf(err, errlen, "--device %d: only %d CUDA device(s) visible (0..%d)", wanted, count, count - 1);
         return 2;
     }
+    if (wanted >= 0 && comm->local_size > 1) {
+        snprintf(err, errlen, "--device %d with %d ranks on this node would put them all on one GPU; leave "
+                 "--device out (local rank modulo the GPUs) or run one rank per node", wanted, comm->local_size);
+        return 2;
+    }
     *device = wanted >= 0 ? wanted : comm->local_rank % count;
     if (wanted < 0 && comm->local_size > count) {
         snprintf(err, errlen,
