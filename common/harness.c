@@ -613,6 +613,13 @@ static int run_benchmark(struct run *run, int argc, char **argv)
     sb_watchdog_stop(run->watchdog, &run->comm);
     if (rc == 0)
         rc = (run->wrong_total > 0 || run->failed_points > 0) ? 1 : 0;
+    int64_t measured = run->points;
+    sb_comm_bcast_bytes(&run->comm, &measured, sizeof measured); /* rank 0 counts the points */
+    if (rc == 0 && measured == 0) {
+        complain(run, "nothing was measured: every size was skipped (see the notes above); choose larger or "
+                      "smaller sizes");
+        rc = 2;
+    }
     int exit_code = sb_comm_max_int(&run->comm, rc);
     if (run->comm.rank == 0) {
         if (exit_code == 2)

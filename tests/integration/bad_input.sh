@@ -50,6 +50,15 @@ check "64 TiB request: exit 0" [ "$rc" -eq 0 ]
 check "64 TiB request: note says it was skipped for memory" grep -q "size 70368744177664 skipped: .*available per rank" "$TMP/out"
 check "64 TiB request: the 1K point was measured" [ "$(jq_count "$TMP/cap.jsonl")" -eq 2 ]
 
+# Every size skipped (too small for one element per peer, or too big): nothing measured is an error
+mpi 3 "$BENCH/sb_alltoall" -b 1 -e 3 --json "$TMP/none.jsonl" >/dev/null 2>"$TMP/err"; rc=$?
+check "all sizes below one element per peer: exit 2 (got $rc), 'nothing was measured'" \
+  sh -c "[ $rc -eq 2 ] && grep -q 'nothing was measured' '$TMP/err'"
+check "all sizes skipped: the summary record says error with 0 points" \
+  sh -c "tail -1 '$TMP/none.jsonl' | jq -e '.result == \"error\" and .points == 0' >/dev/null"
+"$BENCH/sb_allreduce" --sizes 64T -n 2 >/dev/null 2>"$TMP/err"; rc=$?
+check "only a size beyond memory: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+
 # N copies of a 1-rank job (a binary from another MPI than the launcher) are refused.
 OMPI_COMM_WORLD_SIZE=4 "$BENCH/sb_allreduce" --sizes 8 -n 1 >/dev/null 2>"$TMP/err"; rc=$?
 check "a launcher's N separate 1-rank jobs: exit 2 with the reason" \
