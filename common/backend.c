@@ -27,3 +27,18 @@ int sb_backend_init(struct sb_backend *be, const char *backend, const char *memo
     return 2;
 #endif
 }
+
+int sb_backend_gpu_pci(const char *backend, int device, const struct sb_comm *comm, char *pci, size_t len)
+{
+    pci[0] = '\0';
+#ifdef SB_HAVE_NCCL
+    if (strcmp(backend, "nccl") == 0)
+        return sb_nccl_gpu_pci(device, comm, pci, len);
+#else
+    (void)backend;
+    (void)device;
+    (void)comm;
+    (void)len;
+#endif
+    return -1;
+}

@@ -48,6 +48,12 @@ int sb_backend_init(struct sb_backend *be, const char *backend, const char *memo
 int sb_backend_mpi_init(struct sb_backend *be, const struct sb_comm *comm, const struct sb_mem_policy *mem,
                         char *err, size_t errlen);
 
+/* The PCI id of the GPU this rank will drive under `backend` (so it can be bound near it before
+ * anything is allocated); 0 with pci filled, -1 when the backend drives no GPU or none is seen. */
+int sb_backend_gpu_pci(const char *backend, int device, const struct sb_comm *comm, char *pci, size_t len);
+/* The NCCL backend's choice of GPU (backend_nccl.c). */
+int sb_nccl_gpu_pci(int device, const struct sb_comm *comm, char *pci, size_t len);
+
 /* The NCCL backend on device memory: GPU `device`, or local rank modulo the visible GPUs
  * when device < 0 (backend_nccl.c, built with NCCL only). */
 int sb_backend_nccl_init(struct sb_backend *be, const struct sb_comm *comm, int device, char *err, size_t errlen);

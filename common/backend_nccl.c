@@ -223,6 +223,26 @@ static int pick_device(const struct sb_comm *comm, int wanted, int *device, char
     return 0;
 }
 
+int sb_nccl_gpu_pci(int wanted, const struct sb_comm *comm, char *pci, size_t len)
+{
+    int device = -1, count = 0;
+    char err[256];
+    pci[0] = '\0';
+    if (pick_device(comm, wanted, &device, err, sizeof err) != 0 || cudaGetDeviceCount(&count) != cudaSuccess)
+        return -1; /* the backend's own set-up reports it */
+    char id[32];
+    if (cudaDeviceGetPCIBusId(id, (int)sizeof id, device) != cudaSuccess)
+        return -1;
+    /* CUDA prints "00000000:18:00.0" (8-digit domain), hwloc "0000:18:00.0" */
+    const char *colon = strchr(id, ':');
+    unsigned domain = (unsigned)strtoul(id, NULL, 16);
+    snprintf(pci, len, "%04x%s", domain, colon ? colon : "");
+    for (char *c = pci; *c; c++)
+        if (*c >= 'A' && *c <= 'F')
+            *c = (char)(*c - 'A' + 'a');
+    return 0;
+}
+
 static int open_communicator(struct nccl_state *s, const struct sb_comm *comm, char *err, size_t errlen)
 {
     ncclUniqueId id;

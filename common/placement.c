@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The probe: allocated, touched and located exactly like the benchmark's buffers (the MPI
  * backend allocates through sb_mem_alloc with the same policy), large enough to span many
@@ -52,8 +53,18 @@ static void describe_rank(struct sb_placement *p, const struct sb_comm *c, json_
     json_decref(o);
 }
 
-int sb_placement_setup(struct sb_placement *p, const struct sb_options *o, const struct sb_comm *c, char *err,
-                       size_t errlen)
+/* hwloc's index of the GPU with this PCI id, or -1 (hwloc did not see it: bound as without GPU). */
+static int gpu_index_of(struct sb_topo *t, const char *pci)
+{
+    struct sb_topo_device d;
+    for (int g = 0; pci && pci[0] && sb_topo_gpu(t, g, &d) == 0; g++)
+        if (strcasecmp(d.pci, pci) == 0)
+            return g;
+    return -1;
+}
+
+int sb_placement_setup(struct sb_placement *p, const struct sb_options *o, const struct sb_comm *c,
+                       const char *gpu_pci, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
     p->probe_node = -1;
@@ -67,10 +78,10 @@ int sb_placement_setup(struct sb_placement *p, const struct sb_options *o, const
         rc = sb_mem_policy_check(&p->mem, err, errlen);
     if (rc == 0)
         rc = sb_topo_open(&p->topo, NULL, err, errlen);
-    /* Host-memory benchmarks drive no GPU (gpu index -1): auto spreads ranks over NUMA nodes. */
+    /* A rank that drives no GPU (gpu index -1): auto spreads ranks over NUMA nodes. */
     if (rc == 0)
         rc = sb_topo_apply_binding(p->topo, (enum sb_bind_mode)mode, o->bind_explicit, c->local_rank,
-                                   c->local_size, -1, &p->binding, err, errlen);
+                                   c->local_size, gpu_index_of(p->topo, gpu_pci), &p->binding, err, errlen);
     if (rc != 0)
         return rc;
     json_t *mem = probe_memory(p, err, errlen);

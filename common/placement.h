@@ -24,10 +24,12 @@ struct sb_placement {
     char record[SB_PLACEMENT_JSON_LEN];  /* this rank's JSON record (compact) */
 };
 
-/* Parses and applies --bind and --mem-node for this rank.  0, or 2 with err (bad policy,
- * NUMA node that does not exist, hwloc failure).  Every rank must call it. */
-int sb_placement_setup(struct sb_placement *p, const struct sb_options *o, const struct sb_comm *c, char *err,
-                       size_t errlen);
+/* Parses and applies --bind and --mem-node for this rank.  gpu_pci: the PCI id of the GPU this
+ * rank drives ("0000:18:00.0"), or NULL/"" for none; auto mode then binds to the cores local to
+ * that GPU.  0, or 2 with err (bad policy, NUMA node that does not exist, hwloc failure).
+ * Every rank must call it. */
+int sb_placement_setup(struct sb_placement *p, const struct sb_options *o, const struct sb_comm *c,
+                       const char *gpu_pci, char *err, size_t errlen);
 /* Rank 0: the array of every rank's record, in rank order (others get NULL). */
 json_t *sb_placement_gather(const struct sb_placement *p, const struct sb_comm *c);
 /* Rank 0: this node's machine description (packages, NUMA nodes, GPUs, NICs). */
