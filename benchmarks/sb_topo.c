@@ -11,6 +11,7 @@
 #include "comm.h"
 #include "memory.h"
 #include "options.h"
+#include "revision.h"
 #include "sysinfo.h"
 #include "topo.h"
 

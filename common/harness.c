@@ -14,6 +14,7 @@
 #include "placement.h"
 #include "progress.h"
 #include "report.h"
+#include "revision.h"
 #include "sweep.h"
 #include "sysinfo.h"
 #include "timing.h"
