@@ -1,0 +1,137 @@
+#!/bin/sh
+# sb-nightly on this machine: a baseline run, a run against that baseline that passes, an
+# injected slowdown on large calls (PMPI wrapper) that fails with JUnit failures naming exactly
+# those sizes, a corrupted result that fails, a missing or malformed baseline (exit 2, one line),
+# and the programs found on PATH when there is no build tree.
+#
+# Tolerances here are wide on purpose: on a shared 2-core VM two back-to-back runs differ by up
+# to ~70% at 1-4 KiB and ~20% at large sizes, with tight intervals each time (run-to-run
+# variation the intervals cannot see).  The injected delay (2 ms per call from 256 KiB on)
+# slows those sizes 10-50x, far beyond these tolerances; sb_compare's unit and integration
+# tests check a 10% drop against the default 5%.
+. "$(dirname "$0")/lib.sh"
+NIGHTLY="$top_srcdir/scripts/sb-nightly"
+lib="$top_builddir/tests/integration/libsbfault.so"
+export SB_BUILDDIR="$top_builddir"
+[ -f "$lib" ] || { not_ok "fault library $lib was not built"; done_testing; }
+have_xmllint=0; command -v xmllint >/dev/null 2>&1 && have_xmllint=1
+have_gnuplot=0; command -v gnuplot >/dev/null 2>&1 && have_gnuplot=1
+
+# nightly ARGS...: the job, bounded in time, with the suite used throughout.
+nightly() {
+  timeout -k 10 "${SB_TEST_TIMEOUT:-180}" "$NIGHTLY" --np 2 -b 1K -e 1M -f 4 -n 30 --label t \
+    --tolerance 60 --latency-tolerance 400 --model-tolerance 70 "$@"
+}
+# junit_ok FILE: well-formed XML (when xmllint is there) and a <testsuites> root.
+junit_ok() { if [ $have_xmllint = 1 ]; then xmllint --noout "$1"; fi && grep -q '^<testsuites ' "$1"; }
+# failing_sizes FILE COLLECTIVE TYPE: the sizes named by failures of that type, sorted.
+failing_sizes() {
+  grep -o "<failure type=\"$3\" message=\"$2 [^\"]* at [0-9]*[KMG]\\{0,1\\}:" "$1" |
+    sed 's/.* at \([0-9]*[KMG]\{0,1\}\):$/\1/' | sort -u | tr '\n' ' '
+}
+
+"$NIGHTLY" --help >"$TMP/help.txt" 2>&1
+rc=$?
+check "--help: exit 0, documents --baseline, --launcher-args and --out" \
+  sh -c "[ $rc -eq 0 ] && grep -q -- --baseline '$TMP/help.txt' && grep -q -- --launcher-args '$TMP/help.txt' && grep -q -- '--out DIR' '$TMP/help.txt'"
+
+# 1. baseline run
+nightly --launcher-args "--oversubscribe" --out "$TMP/base" --save-baseline "$TMP/baseline.jsonl" \
+  >"$TMP/base.out" 2>&1
+rc=$?
+check "baseline run: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+check "baseline run: results.jsonl has the run headers and 12 result records" \
+  jqs '([.[] | select(.type == "run")] | length) == 2 and ([.[] | select(.type == "result")] | length) == 12' \
+  "$TMP/base/results.jsonl"
+check "--save-baseline wrote the same records" cmp -s "$TMP/base/results.jsonl" "$TMP/baseline.jsonl"
+junit_ok "$TMP/base/junit.xml" && [ "$(grep -c '<testcase ' "$TMP/base/junit.xml")" -eq 14 ] &&
+  ! grep -q '<failure' "$TMP/base/junit.xml" && ok "baseline run: JUnit at DIR/junit.xml, well-formed, 14 testcases (12 sizes + 2 runs), 0 failures" ||
+  not_ok "baseline run: JUnit at DIR/junit.xml, well-formed, 14 testcases (12 sizes + 2 runs), 0 failures"
+check "baseline run: Markdown summary says PASS and has a table per collective" \
+  sh -c "grep -q '^\*\*PASS\*\*' '$TMP/base/summary.md' && [ \$(grep -c '^## all' '$TMP/base/summary.md') -eq 2 ]"
+if [ $have_gnuplot = 1 ]; then
+  check "baseline run: plots, PNG and SVG" sh -c "ls '$TMP/base/plots/run-latency.png' '$TMP/base/plots/run-busbw.svg' >/dev/null"
+else
+  skip "gnuplot not installed: no plots to check"
+fi
+
+# 2. against its own baseline
+nightly --launcher-args "--oversubscribe" --out "$TMP/same" --baseline "$TMP/baseline.jsonl" >"$TMP/same.out" 2>&1
+rc=$?
+check "a run against its own baseline: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || sed -n '/## Failures/,/^## all/p' "$TMP/same/summary.md" | sed 's/^/# /'
+check "... every one of the 12 points was compared, none failed" \
+  jqs '[.[] | select(.type == "summary")][0] | .points == 12 and .failures == 0' "$TMP/same/compare.jsonl"
+check "... and the model (a fit of the baseline) was checked and held" \
+  sh -c "jq -e '.model_check == \"pass\"' '$TMP/same/nightly.json' >/dev/null && jq -s -e '[.[] | select(.type == \"row\" and .checked)] | length > 0' '$TMP/same/validate.jsonl' >/dev/null"
+junit_ok "$TMP/same/junit.xml" && ! grep -q '<failure' "$TMP/same/junit.xml" &&
+  ok "... JUnit well-formed without failures" || not_ok "... JUnit well-formed without failures"
+
+# 3. injected slowdown: +2 ms in every call moving >= 256 KiB, on every rank
+nightly --launcher-args "--oversubscribe -x LD_PRELOAD=$lib -x SB_FAULT=delay -x SB_FAULT_RANK=-1 -x SB_FAULT_MIN_BYTES=262144 -x SB_FAULT_DELAY_US=2000" \
+  --out "$TMP/slow" --baseline "$TMP/baseline.jsonl" >"$TMP/slow.out" 2>&1
+rc=$?
+check "injected slowdown on large calls: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+for c in allreduce alltoall; do
+  got=$(failing_sizes "$TMP/slow/junit.xml" "$c" regression)
+  check "$c: JUnit regression failures name exactly 256K and 1M (got: $got)" [ "$got" = "1M 256K " ]
+done
+check "a failure carries measured, expected and tolerance" \
+  grep -q '<failure type="regression" message="allreduce busbw regression at 1M: measured [0-9.]* GB/s, expected [0-9.]* GB/s (baseline), tolerance 60%' "$TMP/slow/junit.xml"
+check "the model check misses too (prediction failures)" grep -q '<failure type="prediction"' "$TMP/slow/junit.xml"
+check "the summary says FAIL and lists the regressions" \
+  sh -c "grep -q '^\*\*FAIL\*\*' '$TMP/slow/summary.md' && grep -q '^- allreduce 1M float out-of-place: busbw measured' '$TMP/slow/summary.md'"
+junit_ok "$TMP/slow/junit.xml" && ok "... JUnit still well-formed" || not_ok "... JUnit still well-formed"
+
+# 4. corrupted result: one flipped byte on rank 1
+nightly --collectives allreduce --launcher-args "--oversubscribe -x LD_PRELOAD=$lib -x SB_FAULT=corrupt -x SB_FAULT_RANK=1" \
+  --out "$TMP/corrupt" --baseline "$TMP/baseline.jsonl" --save-baseline "$TMP/corrupt-baseline.jsonl" >"$TMP/corrupt.out" 2>&1
+rc=$?
+check "corrupted result: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+check "... JUnit failures of type wrong, expected 0" \
+  grep -q '<failure type="wrong" message="allreduce at 1K: wrong results: measured [1-9][0-9]* wrong elements, expected 0' "$TMP/corrupt/junit.xml"
+check "... and a failed run testcase" grep -q '<failure type="run" message="sb_allreduce exited 1' "$TMP/corrupt/junit.xml"
+check "... no baseline saved from a corrupted run" [ ! -e "$TMP/corrupt-baseline.jsonl" ]
+
+# 5. missing and malformed baselines: exit 2 with one line, before anything runs
+nightly --launcher-args "--oversubscribe" --out "$TMP/m1" --baseline "$TMP/no-such.jsonl" >/dev/null 2>"$TMP/m1.err"
+rc=$?
+check "missing baseline: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "... one clear line naming it, nothing run" \
+  sh -c "[ \$(wc -l <'$TMP/m1.err') -eq 1 ] && grep -q 'baseline .*no-such.jsonl: not found' '$TMP/m1.err' && [ ! -e '$TMP/m1' ]"
+{ head -2 "$TMP/baseline.jsonl"; echo '{"type":"result","collective":'; } >"$TMP/broken.jsonl"
+nightly --launcher-args "--oversubscribe" --out "$TMP/m2" --baseline "$TMP/broken.jsonl" >/dev/null 2>"$TMP/m2.err"
+rc=$?
+check "malformed baseline: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "... one line naming broken.jsonl:3" \
+  sh -c "[ \$(wc -l <'$TMP/m2.err') -eq 1 ] && grep -q 'broken.jsonl:3: invalid JSON' '$TMP/m2.err'"
+echo '{"type":"run","ranks":2}' >"$TMP/empty.jsonl"
+nightly --out "$TMP/m3" --baseline "$TMP/empty.jsonl" >/dev/null 2>"$TMP/m3.err"
+rc=$?
+check "a baseline without results: exit 2 (got $rc)" sh -c "[ $rc -eq 2 ] && grep -q 'no result records' '$TMP/m3.err'"
+
+# 6. config file, and its errors
+printf '# nightly\nnp = 2\ncollectives = alltoall\nminbytes = 1K\nmaxbytes = 4K\niters = 5\nlauncher_args = --oversubscribe\nlabel = cfg\n' >"$TMP/n.conf"
+(cd "$TMP" && timeout -k 10 120 "$NIGHTLY" --config n.conf --no-plots --no-model -e 16K >/dev/null 2>&1)
+rc=$?
+d="$TMP/results/$(date +%Y-%m-%d)-cfg"
+check "config file + a flag overriding it (-e 16K): exit 0, results/<date>-<label>/ (got $rc)" \
+  sh -c "[ $rc -eq 0 ] && jq -s -e '[.[] | select(.type == \"result\")] | (map(.bytes) == [1024, 4096, 16384]) and all(.collective == \"alltoall\")' '$d/results.jsonl' >/dev/null"
+printf 'np = 2\nfrobnicate = 3\n' >"$TMP/bad.conf"
+"$NIGHTLY" --config "$TMP/bad.conf" >/dev/null 2>"$TMP/bad.err"
+rc=$?
+check "unknown config key: exit 2 naming file:line" sh -c "[ $rc -eq 2 ] && grep -q 'bad.conf:2: unknown key' '$TMP/bad.err'"
+"$NIGHTLY" --np 2 --launcher pbs >/dev/null 2>"$TMP/l.err"
+rc=$?
+check "--launcher pbs: exit 2" sh -c "[ $rc -eq 2 ] && grep -q 'mpirun or srun' '$TMP/l.err'"
+
+# 7. installed layout: no build tree, everything on PATH
+mkdir -p "$TMP/bin"
+cp "$NIGHTLY" "$top_srcdir/scripts/sb-plot" "$TMP/bin/"
+(unset SB_BUILDDIR; PATH="$TMP/bin:$top_builddir/models:$top_builddir/benchmarks:$PATH" timeout -k 10 120 \
+  sb-nightly --np 2 -b 1K -e 4K -n 5 --collectives allreduce --launcher-args --oversubscribe --out "$TMP/path" \
+  --no-model >/dev/null 2>&1)
+rc=$?
+check "programs found on PATH (no build tree): exit 0 (got $rc)" [ "$rc" -eq 0 ]
+
+done_testing

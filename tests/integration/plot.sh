@@ -1,0 +1,67 @@
+#!/bin/sh
+# sb-plot: two runs overlaid (latency and busbw, PNG and SVG, log size axis, units), measured
+# vs predicted from sb_model validate --json, and bad input as one line with exit 2.
+. "$(dirname "$0")/lib.sh"
+PLOT="$top_srcdir/scripts/sb-plot"
+MODEL="$top_builddir/models/sb_model"
+
+"$PLOT" --help >"$TMP/help.txt" 2>&1
+rc=$?
+check "--help: exit 0, documents --validate and --format" \
+  sh -c "[ $rc -eq 0 ] && grep -q -- --validate '$TMP/help.txt' && grep -q -- --format '$TMP/help.txt'"
+"$PLOT" >/dev/null 2>"$TMP/noarg.err"
+rc=$?
+check "no input: exit 2 with one line" sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/noarg.err') -eq 1 ]"
+
+if ! command -v gnuplot >/dev/null 2>&1; then
+  skip "gnuplot not installed: charts not checked (install gnuplot-nox)"
+  done_testing
+fi
+
+mpi 2 "$BENCH/sb_allreduce" -b 1K -e 1M -f 4 -n 20 --inplace 0 --json "$TMP/a.jsonl" >/dev/null 2>&1
+mpi 2 "$BENCH/sb_allreduce" -b 1K -e 1M -f 4 -n 20 --inplace 0 --json "$TMP/b.jsonl" >/dev/null 2>&1
+"$PLOT" --out "$TMP/run" --title "two runs" "$TMP/a.jsonl=monday" "$TMP/b.jsonl=tuesday" >"$TMP/list.txt" 2>"$TMP/err.txt"
+rc=$?
+check "two runs overlaid: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+check "four charts listed: latency and busbw, PNG and SVG" \
+  sh -c "[ \$(wc -l <'$TMP/list.txt') -eq 4 ] && for f in run-latency.png run-latency.svg run-busbw.png run-busbw.svg; do [ -s '$TMP/'\$f ] || exit 1; done"
+check "the PNGs are PNG images" sh -c "for f in '$TMP/run-latency.png' '$TMP/run-busbw.png'; do head -c 8 \"\$f\" | od -An -c | grep -q 'P   N   G' || exit 1; done"
+check "the SVG names both runs in its key" sh -c "grep -q 'monday: allreduce float sum out-of-place np=2' '$TMP/run-latency.svg' && grep -q 'tuesday: allreduce' '$TMP/run-latency.svg'"
+check "axes carry units: us on the latency chart, GB/s on busbw, bytes with binary prefixes" \
+  sh -c "grep -q 'time per call (us' '$TMP/run-latency.svg' && grep -q 'GB/s' '$TMP/run-busbw.svg' && grep -q 'message size (bytes' '$TMP/run-busbw.svg' && grep -q '1 MiB' '$TMP/run-busbw.svg'"
+check "the latency axis is logarithmic (decade ticks 1, 10, 100)" \
+  sh -c "grep -q '>1</tspan>\|> 1</tspan>\|>1<' '$TMP/run-latency.svg' && grep -q '>100<\|> 100<' '$TMP/run-latency.svg'"
+
+"$PLOT" --format svg --out "$TMP/only" "$TMP/a.jsonl" >/dev/null 2>&1
+check "--format svg writes SVG only" sh -c "[ -s '$TMP/only-busbw.svg' ] && [ ! -e '$TMP/only-busbw.png' ]"
+
+"$MODEL" validate "$TMP/a.jsonl" --fit-on 16K:1M --json >"$TMP/v.jsonl" 2>/dev/null
+"$PLOT" --validate "$TMP/v.jsonl" --out "$TMP/m" >/dev/null 2>"$TMP/m.err"
+rc=$?
+check "measured vs predicted from sb_model validate --json: exit 0 (got $rc)" \
+  sh -c "[ $rc -eq 0 ] && [ -s '$TMP/m-model.png' ] && grep -q 'predicted' '$TMP/m-model.svg' && grep -q 'measured' '$TMP/m-model.svg'"
+
+# bad input
+{ head -1 "$TMP/a.jsonl"; echo '{"type":"result",'; } >"$TMP/bad.jsonl"
+"$PLOT" --out "$TMP/x" "$TMP/bad.jsonl" >/dev/null 2>"$TMP/bad.err"
+rc=$?
+check "malformed JSON: exit 2, one line naming bad.jsonl:2" \
+  sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/bad.err') -eq 1 ] && grep -q 'bad.jsonl:2: invalid JSON' '$TMP/bad.err'"
+"$PLOT" --out "$TMP/x" "$TMP/missing.jsonl" >/dev/null 2>"$TMP/miss.err"
+rc=$?
+check "missing file: exit 2" sh -c "[ $rc -eq 2 ] && grep -q 'missing.jsonl: not found' '$TMP/miss.err'"
+head -1 "$TMP/a.jsonl" >"$TMP/header.jsonl"
+"$PLOT" --out "$TMP/x" "$TMP/header.jsonl" >/dev/null 2>"$TMP/hdr.err"
+rc=$?
+check "no result records: exit 2" sh -c "[ $rc -eq 2 ] && grep -q 'no result records' '$TMP/hdr.err'"
+"$PLOT" --validate "$TMP/a.jsonl" --out "$TMP/x" >/dev/null 2>"$TMP/val.err"
+rc=$?
+check "--validate on a results file: exit 2" sh -c "[ $rc -eq 2 ] && grep -q 'sb_model validate' '$TMP/val.err'"
+"$PLOT" --format gif "$TMP/a.jsonl" >/dev/null 2>&1
+rc=$?
+check "--format gif: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+"$PLOT" --out "$TMP/nodir/x" "$TMP/a.jsonl" >/dev/null 2>&1
+rc=$?
+check "output folder missing: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+
+done_testing
