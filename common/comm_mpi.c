@@ -144,6 +144,17 @@ int64_t sb_comm_min_int64(const struct sb_comm *c, int64_t v)
     return out;
 }
 
+int sb_comm_allgather_strings(const struct sb_comm *c, const char *mine, char *out, size_t len)
+{
+    char *buf = calloc(1, len);
+    if (!buf)
+        return -1;
+    snprintf(buf, len, "%s", mine);
+    int rc = MPI_Allgather(buf, (int)len, MPI_CHAR, out, (int)len, MPI_CHAR, world_of(c));
+    free(buf);
+    return rc;
+}
+
 int sb_comm_gather_strings(const struct sb_comm *c, const char *mine, char *out, size_t len)
 {
     char *buf = calloc(1, len);

@@ -68,6 +68,8 @@ int sb_placement_setup(struct sb_placement *p, const struct sb_options *o, const
 {
     memset(p, 0, sizeof *p);
     p->probe_node = -1;
+    int local_rank, local_size; /* first: it is collective, and everything below may fail */
+    sb_placement_machine_ranks(c, &local_rank, &local_size);
     int mode = sb_bind_mode_parse(o->bind);
     if (mode < 0) {
         snprintf(err, errlen, "invalid --bind '%s': accepted: none, core, numa, auto", o->bind);
@@ -80,8 +82,8 @@ int sb_placement_setup(struct sb_placement *p, const struct sb_options *o, const
         rc = sb_topo_open(&p->topo, NULL, err, errlen);
     /* A rank that drives no GPU (gpu index -1): auto spreads ranks over NUMA nodes. */
     if (rc == 0)
-        rc = sb_topo_apply_binding(p->topo, (enum sb_bind_mode)mode, o->bind_explicit, c->local_rank,
-                                   c->local_size, gpu_index_of(p->topo, gpu_pci), &p->binding, err, errlen);
+        rc = sb_topo_apply_binding(p->topo, (enum sb_bind_mode)mode, o->bind_explicit, local_rank, local_size,
+                                   gpu_index_of(p->topo, gpu_pci), &p->binding, err, errlen);
     if (rc != 0)
         return rc;
     json_t *mem = probe_memory(p, err, errlen);
@@ -89,6 +91,35 @@ int sb_placement_setup(struct sb_placement *p, const struct sb_options *o, const
         return 2;
     describe_rank(p, c, mem);
     return 0;
+}
+
+enum { BOOT_ID_LEN = 64 };
+
+void sb_placement_machine_ranks(const struct sb_comm *c, int *local_rank, int *local_size)
+{
+    *local_rank = c->local_rank;
+    *local_size = c->local_size;
+    char mine[BOOT_ID_LEN] = "";
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    if (f) {
+        if (!fgets(mine, sizeof mine, f))
+            mine[0] = '\0';
+        fclose(f);
+    }
+    char *all = calloc((size_t)c->size, BOOT_ID_LEN);
+    int ok = all && sb_comm_allgather_strings(c, mine, all, BOOT_ID_LEN) == 0;
+    int before = 0, same = 0, known = ok && mine[0];
+    for (int r = 0; known && r < c->size; r++) {
+        if (strcmp(all + (size_t)r * BOOT_ID_LEN, mine) == 0) {
+            same++;
+            before += r < c->rank;
+        }
+    }
+    if (known && same > c->local_size) { /* more ranks on this kernel than the launcher's node holds */
+        *local_rank = before;
+        *local_size = same;
+    }
+    free(all);
 }
 
 json_t *sb_placement_gather(const struct sb_placement *p, const struct sb_comm *c)

@@ -30,6 +30,12 @@ struct sb_placement {
  * Every rank must call it. */
 int sb_placement_setup(struct sb_placement *p, const struct sb_options *o, const struct sb_comm *c,
                        const char *gpu_pci, char *err, size_t errlen);
+
+/* This rank's index among the ranks running on the same machine, and their number.  Usually
+ * the node's local rank and size; but ranks whose launcher sees different hosts can share one
+ * kernel (network namespaces, containers with their own host names) and so the same cores:
+ * the kernel's boot id tells them apart.  Collective. */
+void sb_placement_machine_ranks(const struct sb_comm *c, int *local_rank, int *local_size);
 /* Rank 0: the array of every rank's record, in rank order (others get NULL). */
 json_t *sb_placement_gather(const struct sb_placement *p, const struct sb_comm *c);
 /* Rank 0: this node's machine description (packages, NUMA nodes, GPUs, NICs). */
