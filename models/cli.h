@@ -30,5 +30,7 @@ int sbm_cmd_fit(int argc, char **argv);
 int sbm_cmd_validate(int argc, char **argv);
 int sbm_cmd_size(int argc, char **argv);
 int sbm_cmd_rules(int argc, char **argv);
+int sbm_cmd_infer(int argc, char **argv);
+int sbm_cmd_demand(int argc, char **argv);
 
 #endif

@@ -18,6 +18,8 @@ static const struct subcommand subcommands[] = {
     {"validate", sbm_cmd_validate, "measured against predicted, per size"},
     {"size", sbm_cmd_size, "switches, trays, cables and optics of a system's fabrics"},
     {"rules", sbm_cmd_rules, "the seed's sizing rules R1-R13, derived and checked"},
+    {"infer", sbm_cmd_infer, "LLM decode: tok/s per GPU against tok/s per user, seed claims R10-R12"},
+    {"demand", sbm_cmd_demand, "interconnect demand (R13): chips x bandwidth x optical tiers"},
 };
 
 static void usage(FILE *out)
