@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,10 +25,16 @@ int sbm_cli_report(int rc, const struct sbm_error *err)
     return rc;
 }
 
+const char *sbm_cli_data_dir(const char *source_dir, const char *installed_dir)
+{
+    struct stat st;
+    return stat(source_dir, &st) == 0 && S_ISDIR(st.st_mode) ? source_dir : installed_dir;
+}
+
 int sbm_cli_load_catalog(const char *dir, struct sbm_catalog *cat)
 {
     struct sbm_error err;
-    return sbm_cli_report(sbm_catalog_load(dir ? dir : SB_CATALOG_DIR, cat, &err), &err);
+    return sbm_cli_report(sbm_catalog_load(dir ? dir : SBM_DEFAULT_CATALOG, cat, &err), &err);
 }
 
 void sbm_cli_print_json(json_t *o)

@@ -11,6 +11,14 @@
 #ifndef SB_CATALOG_DIR
 #define SB_CATALOG_DIR "models/systems"
 #endif
+#ifndef SB_CATALOG_INSTALLED
+#define SB_CATALOG_INSTALLED SB_CATALOG_DIR
+#endif
+
+/* The default catalog (or LLM) directory: the source tree's when it is there (a build tree),
+ * else the installed copy (make install puts it under $(pkgdatadir)). */
+const char *sbm_cli_data_dir(const char *source_dir, const char *installed_dir);
+#define SBM_DEFAULT_CATALOG sbm_cli_data_dir(SB_CATALOG_DIR, SB_CATALOG_INSTALLED)
 
 /* Prints "sb_model: MESSAGE" on stderr; returns SBM_BAD_INPUT. */
 int sbm_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

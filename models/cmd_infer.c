@@ -12,6 +12,9 @@
 #ifndef SB_LLM_DIR
 #define SB_LLM_DIR "models/llms"
 #endif
+#ifndef SB_LLM_INSTALLED
+#define SB_LLM_INSTALLED SB_LLM_DIR
+#endif
 
 #define DEFAULT_SYSTEMS "dgx-h200,hgx-b200,gb200-nvl72,gb200-nvl576"
 #define DEFAULT_MODEL "gpt-moe-1.8t"
@@ -78,7 +81,7 @@ static int parse_args(int argc, char **argv, struct infer_args *a)
         {"claims", no_argument, NULL, 'k'}, {"list-models", no_argument, NULL, 'l'},
         {"within-domain", no_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    *a = (struct infer_args){.llm_dir = SB_LLM_DIR, .systems = DEFAULT_SYSTEMS,
+    *a = (struct infer_args){.llm_dir = sbm_cli_data_dir(SB_LLM_DIR, SB_LLM_INSTALLED), .systems = DEFAULT_SYSTEMS,
                              .model = DEFAULT_MODEL, .context = 8192};
     opterr = 0;
     for (int c; (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1;) {

@@ -4,9 +4,12 @@ models_libsbmodel_a_SOURCES += models/infer.c models/infer.h models/infer_llm.c 
 models_sb_model_SOURCES += models/cmd_infer.c models/cmd_demand.c
 # The LLM descriptions are read from the source tree by default; --llms DIR loads another.
 models_sb_model_CPPFLAGS += -DSB_LLM_DIR=\"$(abs_top_srcdir)/models/llms\"
-EXTRA_DIST += models/llms/llama-3.1-70b.json models/llms/llama-3.1-405b.json \
-	models/llms/deepseek-v3.json models/llms/gpt-moe-1.8t.json models/llms/serving.json \
-	results/model-infer.md scripts/sb-plot-infer
+llmsdir = $(pkgdatadir)/llms
+dist_llms_DATA = models/llms/llama-3.1-70b.json models/llms/llama-3.1-405b.json \
+	models/llms/deepseek-v3.json models/llms/gpt-moe-1.8t.json models/llms/serving.json
+models_sb_model_CPPFLAGS += -DSB_LLM_INSTALLED=\"$(llmsdir)\"
+dist_bin_SCRIPTS += scripts/sb-plot-infer
+EXTRA_DIST += results/model-infer.md
 
 check_PROGRAMS += tests/unit/test_model_infer
 TESTS += tests/unit/test_model_infer

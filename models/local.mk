@@ -24,8 +24,12 @@ models_sb_model_SOURCES = models/sb_model.c models/cli.c models/cli.h \
 	models/cmd_systems.c models/cmd_predict.c models/cmd_fit.c models/cmd_validate.c \
 	models/cmd_size.c models/cmd_rules.c
 models_sb_model_LDADD = $(SBM_LIBS)
-EXTRA_DIST += models/systems/components.json models/systems/hopper.json \
-	models/systems/blackwell.json models/systems/huawei.json results/model-shm.md
+# make install copies the catalog to $(pkgdatadir)/systems, used when the source tree is gone.
+systemsdir = $(pkgdatadir)/systems
+dist_systems_DATA = models/systems/components.json models/systems/hopper.json \
+	models/systems/blackwell.json models/systems/huawei.json
+models_sb_model_CPPFLAGS += -DSB_CATALOG_INSTALLED=\"$(systemsdir)\"
+EXTRA_DIST += results/model-shm.md
 
 # Unit tests (cmocka, one group per program) and integration tests (TAP from shell).
 SBM_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) \

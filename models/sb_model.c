@@ -29,7 +29,7 @@ static void usage(FILE *out)
         fprintf(out, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
     fprintf(out, "Every subcommand takes --json (machine-readable) and --catalog DIR (default %s).\n"
                  "Exit: 0 ok, 1 a validation or rule check failed, 2 bad usage or input.\n",
-            SB_CATALOG_DIR);
+            SBM_DEFAULT_CATALOG);
 }
 
 int main(int argc, char **argv)
