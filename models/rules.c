@@ -194,8 +194,8 @@ static void evaluate(const struct sbm_catalog *cat, const struct rule_claim *c,
     struct sbm_system sys;
     struct sbm_error err;
     if (n >= 10 && n <= 12)
-        say(r->arithmetic, sizeof r->arithmetic, "inference claim: evaluated by the inference "
-            "model (issue 6, sb_model infer), not by sizing");
+        say(r->arithmetic, sizeof r->arithmetic, "inference claim, not a sizing rule: run "
+            "`sb_model infer --claims` (the decode model checks it with numbers)");
     else if (n == 9)
         rule_media(cat, r);
     else if (sbm_system_resolve(cat, c->system, &sys, &err) != SBM_OK)
