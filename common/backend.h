@@ -27,6 +27,9 @@ struct sb_backend {
     int (*download)(const struct sb_backend *be, void *host, const void *src, size_t bytes);
     /* Whether the collective can run in place on this backend (NULL: always). */
     int (*in_place_ok)(const struct sb_backend *be, const char *collective);
+    /* Free bytes of the memory the buffers come from when it is not host memory (the GPU's),
+     * 0 when unknown; NULL for host memory. */
+    size_t (*free_bytes)(const struct sb_backend *be);
     int (*barrier)(const struct sb_backend *be);
     int (*allreduce)(const struct sb_backend *be, const struct sb_call *c);
     int (*alltoall)(const struct sb_backend *be, const struct sb_call *c);

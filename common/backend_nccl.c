@@ -172,6 +172,13 @@ static int nccl_in_place_ok(const struct sb_backend *be, const char *collective)
     return strcmp(collective, "reduce_scatter") != 0 && strcmp(collective, "sendrecv") != 0;
 }
 
+static size_t nccl_free_bytes(const struct sb_backend *be)
+{
+    (void)be;
+    size_t free_b = 0, total = 0;
+    return cudaMemGetInfo(&free_b, &total) == cudaSuccess ? free_b : 0;
+}
+
 static void nccl_strerror(const struct sb_backend *be, int code, char *buf, size_t len)
 {
     (void)be;
@@ -299,6 +306,7 @@ int sb_backend_nccl_init(struct sb_backend *be, const struct sb_comm *comm, int 
         .upload = nccl_upload,
         .download = nccl_download,
         .in_place_ok = nccl_in_place_ok,
+        .free_bytes = nccl_free_bytes,
         .barrier = nccl_barrier,
         .allreduce = nccl_allreduce,
         .alltoall = nccl_alltoall,

@@ -152,6 +152,11 @@ static size_t memory_budget(const struct run *run)
 {
     uint64_t avail = sb_available_memory();
     int64_t per_rank = avail ? (int64_t)(avail / 10 * 8 / (uint64_t)run->comm.local_size) : INT64_MAX;
+    /* Device buffers: also 80% of what the rank's own GPU has free (host memory still holds
+     * the staging copy). */
+    size_t device = run->be.free_bytes ? run->be.free_bytes(&run->be) : 0;
+    if (device > 0 && (int64_t)(device / 10 * 8) < per_rank)
+        per_rank = (int64_t)(device / 10 * 8);
     return (size_t)sb_comm_min_int64(&run->comm, per_rank);
 }
 
@@ -169,7 +174,8 @@ static size_t cap_to_memory(struct run *run, struct sb_size *sizes, size_t n, si
             char line[256];
             snprintf(line, sizeof line,
                      "size %zu skipped: %d ranks on a node need %zu bytes each, %zu available per rank "
-                     "(80%% of MemAvailable)", sizes[i].bytes, run->comm.local_size, need, budget);
+                     "(80%% of MemAvailable%s)", sizes[i].bytes, run->comm.local_size, need, budget,
+                     run->be.free_bytes ? ", and of the GPU's free memory" : "");
             sb_report_note(&run->report, line);
         }
     }
