@@ -119,12 +119,12 @@ static int nccl_allreduce(const struct sb_backend *be, const struct sb_call *c)
                                     s->stream));
 }
 
-/* ncclAlltoAll (NCCL 2.28) takes the per-peer count; in place, send and receive are one buffer. */
+/* ncclAlltoAll (NCCL 2.28) takes the per-peer count; out of place only (nccl_in_place_ok). */
 static int nccl_alltoall(const struct sb_backend *be, const struct sb_call *c)
 {
     struct nccl_state *s = state_of(be);
-    return finish(be, ncclAlltoAll(c->in_place ? c->recv : c->send, c->recv, c->layout.count_per_peer,
-                                   nccl_type(c->dtype), s->comm, s->stream));
+    return finish(be, ncclAlltoAll(c->send, c->recv, c->layout.count_per_peer, nccl_type(c->dtype), s->comm,
+                                   s->stream));
 }
 
 /* In place, NCCL expects the rank's block at its slot of the receive buffer (as MPI does). */
@@ -164,12 +164,13 @@ static int nccl_sendrecv(const struct sb_backend *be, const struct sb_call *c)
 }
 
 /* NCCL lays an in-place ReduceScatter out differently from MPI (the result at rank * block, not
- * at the start), and a send and a receive on one buffer would race: those two are measured out
- * of place only. */
+ * at the start), defines no in-place AlltoAll, and a send and a receive on one buffer would
+ * race: those three are measured out of place only. */
 static int nccl_in_place_ok(const struct sb_backend *be, const char *collective)
 {
     (void)be;
-    return strcmp(collective, "reduce_scatter") != 0 && strcmp(collective, "sendrecv") != 0;
+    return strcmp(collective, "reduce_scatter") != 0 && strcmp(collective, "sendrecv") != 0 &&
+           strcmp(collective, "alltoall") != 0;
 }
 
 static size_t nccl_free_bytes(const struct sb_backend *be)
