@@ -1,0 +1,252 @@
+/* sb_local: single-node bandwidths for the cost model (kernels in common/local_bw.c).
+ * bytes = ONE buffer's size; bandwidth = bytes / median time: a copy's one-way size, and for the
+ * reduction the reduced vector (what the model's gamma, us per reduced byte, means). */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "local_bw.h"
+#include "report.h"
+#include "revision.h"
+#include "sysinfo.h"
+
+struct run {
+    const struct sb_local_options *o;
+    FILE *table, *json;
+    struct sb_lpool *pool;
+    char gpu_name[256], gpu_why[256];
+    double gpu_peak;
+    int points, failed;
+    int64_t wrong_total;
+};
+
+static void emit(struct run *r, json_t *obj)
+{
+    if (r->json) {
+        json_dumpf(obj, r->json, JSON_COMPACT | JSON_REAL_PRECISION(9));
+        fputc('\n', r->json);
+        fflush(r->json);
+    }
+    json_decref(obj);
+}
+
+static json_t *options_json(const struct sb_local_options *o)
+{
+    json_t *dt = json_array(), *tests = json_array();
+    for (int t = 0; t < SB_DTYPE_COUNT; t++)
+        if (o->dtypes[t])
+            json_array_append_new(dt, json_string(sb_dtype_name(t)));
+    for (int t = 0; t < SB_LT_COUNT; t++)
+        if (o->tests[t])
+            json_array_append_new(tests, json_string(sb_local_test_name(t)));
+    return json_pack("{s:o, s:I, s:I, s:I, s:o, s:i, s:i, s:i, s:i, s:f, s:f, s:i, s:i}", "tests", tests, "minbytes",
+                     (json_int_t)o->min_bytes, "maxbytes", (json_int_t)o->max_bytes, "stepfactor",
+                     (json_int_t)o->step_factor, "datatypes", dt, "buffers", o->k, "threads", o->threads, "iters",
+                     o->iters, "warmup", o->warmup, "precision", o->precision, "max_time_s", o->max_time,
+                     "min_iters", o->min_iters, "max_iters", o->max_iters);
+}
+
+static void header(struct run *r, int argc, char **argv, bool gpu_ok)
+{
+    char host[256], cpu[256], now[64], cmd[4096] = "";
+    sb_host_name(host, sizeof host);
+    sb_cpu_model(cpu, sizeof cpu);
+    sb_utc_now(now, sizeof now);
+    for (int i = 0; i < argc; i++)
+        snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), "%s%s", i ? " " : "", argv[i]);
+    json_t *gpu = gpu_ok ? json_pack("{s:b, s:s, s:f, s:s}", "available", 1, "name", r->gpu_name, "dram_peak_gbps",
+                                     r->gpu_peak, "reduce", "not implemented (needs a CUDA kernel)")
+                         : json_pack("{s:b, s:s}", "available", 0, "why", r->gpu_why);
+    emit(r, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "schema", SB_SCHEMA,
+                      "type", "run", "benchmark", "sb_local", "collective", "local", "version", PACKAGE_VERSION,
+                      "git_revision", SB_GIT_REVISION, "host", host, "cpu_model", cpu, "command_line", cmd,
+                      "start_time", now, "timer", "CLOCK_MONOTONIC", "gpu", gpu, "options", options_json(r->o)));
+    fprintf(r->table, "# scalebench %s sb_local on %s; CPU: %s; %d host thread(s)\n", PACKAGE_VERSION, host, cpu,
+            r->o->threads);
+    fprintf(r->table, "# GPU: %s\n", gpu_ok ? r->gpu_name : r->gpu_why);
+    if (gpu_ok)
+        fprintf(r->table, "# note: no device reduction (gamma on the GPU needs a CUDA kernel): copies only\n");
+    fprintf(r->table, "# bytes = one buffer; GB/s = bytes / median time (G = 1e9): a copy's one-way size; for\n"
+                      "#   reduce (out = in1 + ... + ink, k = %d) the reduced vector: memory traffic is (k+1) x bytes.\n"
+                      "# wrong = elements (reduce) or bytes (copies) differing, checked in an untimed call.\n",
+            r->o->k);
+}
+
+static void table_heading(struct run *r, enum sb_local_test t, const char *dtype, const char *memory)
+{
+    fprintf(r->table, "#\n# %s, dtype %s, %s memory\n# %10s %8s %9s %9s %9s %9s %9s %9s %8s\n",
+            sb_local_test_name(t), dtype, memory, "size(B)", "iters", "min_us", "median_us", "mean_us", "p99_us",
+            "max_us", "GB/s", "wrong");
+}
+
+static const char *memory_of(enum sb_local_test t)
+{
+    return t == SB_LT_MEMCPY || t == SB_LT_REDUCE ? "host" : t == SB_LT_D2D ? "device" : "pinned";
+}
+
+static json_t *record(struct run *r, const struct sb_local_buf *b, const struct sb_local_timing *tm, int64_t wrong,
+                      const char *error)
+{
+    const struct sb_stats *s = &tm->stats;
+    bool red = b->test == SB_LT_REDUCE;
+    double peak = b->test == SB_LT_D2D ? r->gpu_peak : 0;
+    json_t *time = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "min", s->min, "median", s->median, "mean", s->mean,
+                             "p99", s->p99, "max", s->max, "stddev", s->stddev);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:I, s:I, s:i, s:i}", "schema",
+                          SB_SCHEMA, "type", "result", "test", sb_local_test_name(b->test), "collective",
+                          red ? "local" : sb_local_test_name(b->test), "backend",
+                          sb_local_test_is_device(b->test) ? "cuda" : "host", "memory", memory_of(b->test), "dtype",
+                          red ? sb_dtype_name(b->dtype) : "none", "op", red ? "sum" : "none", "in_place", 0, "ranks",
+                          1, "nodes", 1, "ranks_per_node", 1, "bytes", (json_int_t)b->bytes, "count",
+                          (json_int_t)b->count, "buffers", b->k, "threads", r->o->threads);
+    json_object_set_new(o, "memory_traffic_bytes", json_integer((json_int_t)(b->bytes * (size_t)(b->k + 1))));
+    json_object_set_new(o, "iterations", json_integer((json_int_t)tm->n));
+    json_object_set_new(o, "warmup", json_integer(r->o->warmup));
+    json_object_set_new(o, "precision_reached", json_boolean(tm->precision_reached));
+    json_object_set_new(o, "time_us", time);
+    json_object_set_new(o, "bandwidth_gbps", json_real(sb_local_gbps(b->bytes, s->median)));
+    json_object_set_new(o, "wrong", json_integer(wrong));
+    json_object_set_new(o, "nominal_peak_gbps", peak > 0 ? json_real(peak) : json_null());
+    json_object_set_new(o, "timing", json_string("one call (copy, or reduction; device: copy + synchronise), "
+                                                 "CLOCK_MONOTONIC around it"));
+    json_object_set_new(o, "error", error ? json_string(error) : json_null());
+    return o;
+}
+
+/* One (test, dtype, size) point: set up, time, verify, report. */
+static void point(struct run *r, enum sb_local_test t, enum sb_dtype dt, size_t size)
+{
+    struct sb_local_buf b;
+    struct sb_local_timing tm = {0};
+    char err[256] = "";
+    int64_t wrong = -1;
+    int rc = sb_local_buf_init(&b, t, dt, r->o->k, size, r->pool);
+    if (rc == 0 && sb_local_test_is_device(t))
+        rc = sb_local_gpu_init(&b, err, sizeof err);
+    else if (rc != 0)
+        snprintf(err, sizeof err, "cannot allocate %d buffers of %zu bytes", b.k + 1, size);
+    if (rc == 0 && sb_local_time(&b, r->o, &tm) != 0)
+        snprintf(err, sizeof err, "out of memory for the timing samples"), rc = -1;
+    if (rc == 0 && tm.error)
+        snprintf(err, sizeof err, "a timed call failed"), rc = -1;
+    if (rc == 0)
+        wrong = sb_local_verify(&b);
+    r->points++;
+    r->failed += rc != 0;
+    r->wrong_total += wrong > 0 ? wrong : 0;
+    if (rc == 0)
+        fprintf(r->table, "  %10zu %8zu %9.2f %9.2f %9.2f %9.2f %9.2f %9.3f %8lld\n", b.bytes, tm.n, tm.stats.min,
+                tm.stats.median, tm.stats.mean, tm.stats.p99, tm.stats.max, sb_local_gbps(b.bytes, tm.stats.median),
+                (long long)wrong);
+    else
+        fprintf(r->table, "  %10zu failed: %s\n", b.bytes, err);
+    fflush(r->table);
+    emit(r, record(r, &b, &tm, wrong, rc ? err : NULL));
+    sb_local_timing_free(&tm);
+    sb_local_buf_free(&b);
+}
+
+static void sweep(struct run *r, enum sb_local_test t, enum sb_dtype dt)
+{
+    table_heading(r, t, t == SB_LT_REDUCE ? sb_dtype_name(dt) : "none", memory_of(t));
+    for (size_t s = r->o->min_bytes; s <= r->o->max_bytes; s *= r->o->step_factor) {
+        size_t es = t == SB_LT_REDUCE ? sb_dtype_size(dt) : 1;
+        if (s >= es)
+            point(r, t, dt, s);
+        if (s > r->o->max_bytes / r->o->step_factor)
+            break;
+    }
+}
+
+/* Device tests that cannot run: 2 when they were all that was asked by name (before any output). */
+static bool only_device_tests(const struct sb_local_options *o)
+{
+    return !o->tests_all && !o->tests[SB_LT_MEMCPY] && !o->tests[SB_LT_REDUCE];
+}
+
+static void drop_device_tests(struct run *r, struct sb_local_options *o)
+{
+    fprintf(r->table, "# note: device tests (h2d, d2h, d2d) skipped: %s\n", r->gpu_why);
+    o->tests[SB_LT_H2D] = o->tests[SB_LT_D2H] = o->tests[SB_LT_D2D] = false;
+}
+
+static int open_json(struct run *r, const char *path)
+{
+    r->table = stdout;
+    if (!path)
+        return 0;
+    if (strcmp(path, "-") == 0) {
+        r->json = stdout;
+        r->table = stderr;
+        return 0;
+    }
+    if (!(r->json = fopen(path, "w"))) {
+        fprintf(stderr, "sb_local: cannot write --json '%s': %s\n", path, strerror(errno));
+        return 2;
+    }
+    return 0;
+}
+
+static int run_all(struct run *r, struct sb_local_options *o)
+{
+    for (int t = 0; t < SB_LT_COUNT; t++) {
+        if (!o->tests[t])
+            continue;
+        if (t != SB_LT_REDUCE)
+            sweep(r, t, SB_FLOAT);
+        for (int d = 0; t == SB_LT_REDUCE && d < SB_DTYPE_COUNT; d++)
+            if (o->dtypes[d])
+                sweep(r, t, d);
+    }
+    int code = r->failed || r->wrong_total ? 1 : 0;
+    char now[64];
+    sb_utc_now(now, sizeof now);
+    emit(r, json_pack("{s:s, s:s, s:i, s:I, s:i, s:i, s:s, s:s}", "schema", SB_SCHEMA, "type", "summary", "points",
+                      r->points, "wrong_total", (json_int_t)r->wrong_total, "failed_points", r->failed, "exit_code",
+                      code, "result", code ? "fail" : "pass", "end_time", now));
+    fprintf(r->table, "#\n# %d points, %lld wrong, %d failed: %s\n", r->points, (long long)r->wrong_total, r->failed,
+            code ? "FAIL" : "pass");
+    return code;
+}
+
+int main(int argc, char **argv)
+{
+    struct sb_local_options o;
+    char err[512];
+    if (sb_local_parse(&o, argc, argv, err, sizeof err) != 0) {
+        fprintf(stderr, "sb_local: %s\n", err);
+        return 2;
+    }
+    if (o.help || o.version) {
+        o.help ? sb_local_usage(stdout) : (void)printf("sb_local (scalebench) %s %s\n", PACKAGE_VERSION,
+                                                        SB_GIT_REVISION);
+        return 0;
+    }
+    struct run r = {.o = &o};
+    bool want_gpu = o.tests[SB_LT_H2D] || o.tests[SB_LT_D2H] || o.tests[SB_LT_D2D];
+    bool gpu_ok = sb_local_gpu_probe(r.gpu_name, sizeof r.gpu_name, r.gpu_why, sizeof r.gpu_why) == 0;
+    if (gpu_ok)
+        r.gpu_peak = sb_local_gpu_dram_gbps();
+    if (want_gpu && !gpu_ok && only_device_tests(&o)) {
+        fprintf(stderr, "sb_local: cannot run the device tests: %s\n", r.gpu_why);
+        return 2;
+    }
+    if (open_json(&r, o.json_path) != 0)
+        return 2;
+    int code = 0;
+    if (!(r.pool = sb_lpool_create(o.threads))) {
+        fprintf(stderr, "sb_local: cannot start %d threads\n", o.threads);
+        code = 2;
+    }
+    if (code == 0) {
+        header(&r, argc, argv, gpu_ok);
+        if (want_gpu && !gpu_ok)
+            drop_device_tests(&r, &o);
+        code = run_all(&r, &o);
+    }
+    sb_lpool_destroy(r.pool);
+    if (r.json && r.json != stdout)
+        fclose(r.json);
+    return code;
+}
