@@ -64,4 +64,12 @@ check "--format gif: exit 2 (got $rc)" [ "$rc" -eq 2 ]
 rc=$?
 check "output folder missing: exit 2 (got $rc)" [ "$rc" -eq 2 ]
 
+# --infer: the throughput-interactivity curves of sb_model infer --csv
+"$MODEL" infer --csv --systems hgx-b200,gb200-nvl72 >"$TMP/curves.csv"
+"$PLOT" --infer "$TMP/curves.csv" --out "$TMP/inf" >/dev/null 2>&1; rc=$?
+check "--infer: exit 0 (got $rc), PNG and SVG written and not empty" \
+  sh -c "[ $rc -eq 0 ] && [ -s '$TMP/inf-infer.png' ] && grep -q '<svg' '$TMP/inf-infer.svg'"
+"$PLOT" --infer "$TMP/curves.csv" extra.jsonl >/dev/null 2>"$TMP/err"; rc=$?
+check "--infer with a results file too: exit 2 (got $rc), one line" sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/err') -eq 1 ]"
+
 done_testing
