@@ -31,6 +31,8 @@ int sb_comm_bcast_bytes(const struct sb_comm *c, void *buf, size_t len); /* from
 int64_t sb_comm_sum_int64(const struct sb_comm *c, int64_t v);  /* to every rank */
 int sb_comm_max_int(const struct sb_comm *c, int v);             /* to every rank */
 int64_t sb_comm_min_int64(const struct sb_comm *c, int64_t v);   /* to every rank */
+/* n doubles from every rank to rank 0, in rank order (out holds size * n there). */
+int sb_comm_gather_doubles(const struct sb_comm *c, const double *mine, size_t n, double *out);
 /* One fixed-size string per rank to every rank: out holds size * len chars. */
 int sb_comm_allgather_strings(const struct sb_comm *c, const char *mine, char *out, size_t len);
 /* Gathers one fixed-size string per rank to rank 0: out must hold size * len chars there. */

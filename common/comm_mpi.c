@@ -144,6 +144,11 @@ int64_t sb_comm_min_int64(const struct sb_comm *c, int64_t v)
     return out;
 }
 
+int sb_comm_gather_doubles(const struct sb_comm *c, const double *mine, size_t n, double *out)
+{
+    return MPI_Gather(mine, (int)n, MPI_DOUBLE, out, (int)n, MPI_DOUBLE, 0, world_of(c));
+}
+
 int sb_comm_allgather_strings(const struct sb_comm *c, const char *mine, char *out, size_t len)
 {
     char *buf = calloc(1, len);

@@ -13,6 +13,7 @@
 #include "options.h"
 #include "placement.h"
 #include "progress.h"
+#include "straggler.h"
 #include "report.h"
 #include "revision.h"
 #include "sweep.h"
@@ -34,6 +35,8 @@ struct run {
     pthread_mutex_t report_lock; /* the watchdog thread may write the error record */
     struct sb_watchdog *watchdog; /* -T, or NULL */
     struct sb_progress progress;  /* rank 0: the stderr progress line */
+    struct sb_stragglers stragglers; /* --per-rank, rank 0 */
+    json_t *rank_hosts;           /* rank 0: host name of every rank, for the straggler report */
     void *send, *recv;       /* the largest buffers of the sweep, reused by every size */
     void *staging;           /* device memory: host copy for filling and checking, else NULL */
     size_t buffer_bytes;
@@ -92,6 +95,7 @@ static json_t *options_json(const struct sb_options *o)
     json_object_set_new(j, "timeout_s", json_real(o->timeout));
     json_object_set_new(j, "preflight", json_integer(o->preflight));
     json_object_set_new(j, "progress", json_integer(o->progress));
+    json_object_set_new(j, "per_rank", json_boolean(o->per_rank));
     return j;
 }
 
@@ -263,6 +267,26 @@ static int64_t verify(struct run *run, const struct sb_call *call, const struct 
     return sb_comm_sum_int64(&run->comm, wrong);
 }
 
+/* --per-rank: every rank's own min, median and p99 to rank 0 (NULL elsewhere), which also
+ * counts the ranks slower than the others at this point. */
+static double *gather_per_rank(struct run *run, const struct sb_timing *timing)
+{
+    double mine[3] = {timing->own.min, timing->own.median, timing->own.p99};
+    double *all = run->comm.rank == 0 ? malloc(3 * (size_t)run->comm.size * sizeof *all) : NULL;
+    if (run->comm.rank == 0 && !all)
+        return NULL; /* MPI_Gather needs the buffer on the root only; without it, no report */
+    sb_comm_gather_doubles(&run->comm, mine, 3, all);
+    if (all && timing->n > 0) {
+        double *medians = malloc((size_t)run->comm.size * sizeof *medians);
+        for (int r = 0; medians && r < run->comm.size; r++)
+            medians[r] = all[3 * r + 1];
+        if (medians)
+            sb_stragglers_add(&run->stragglers, medians);
+        free(medians);
+    }
+    return all;
+}
+
 static void measure_point(struct run *run, const struct sb_size *size, enum sb_dtype t, enum sb_op op,
                           bool in_place, const char *op_impl)
 {
@@ -293,6 +317,7 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
     }
     int64_t wrong = (run->opt.check && !error[0]) ? verify(run, &call, &pat) : -1;
     sb_watchdog_disarm(run->watchdog);
+    double *per_rank = run->opt.per_rank ? gather_per_rank(run, &timing) : NULL;
     pthread_mutex_lock(&run->report_lock);
     if (run->comm.rank == 0) {
         struct sb_record rec = {.coll = run->coll, .backend = run->be.name, .memory = run->be.memory,
@@ -300,7 +325,8 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
                                 .in_place = in_place,
                                 .ranks = run->comm.size, .nodes = run->comm.nodes,
                                 .ranks_per_node = run->comm.local_size, .size = size, .timing = &timing,
-                                .warmup = run->opt.warmup, .wrong = wrong, .error = error[0] ? error : NULL};
+                                .warmup = run->opt.warmup, .wrong = wrong, .error = error[0] ? error : NULL,
+                                .per_rank = per_rank};
         sb_progress_clear(&run->progress); /* the row takes the progress line's place */
         sb_report_record(&run->report, &rec);
         run->points++;
@@ -310,6 +336,7 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
         sb_progress_step(&run->progress, what);
     }
     pthread_mutex_unlock(&run->report_lock);
+    free(per_rank);
     sb_timing_free(&timing);
 }
 
@@ -419,16 +446,34 @@ static int sweep(struct run *run)
     return rc;
 }
 
+/* The flagged ranks with their hosts, and the rule that flagged them. */
+static json_t *stragglers_json(const struct run *run)
+{
+    json_t *ranks = sb_stragglers_json(&run->stragglers), *r;
+    size_t i;
+    json_array_foreach(ranks, i, r) {
+        json_t *host = json_array_get(run->rank_hosts, (size_t)json_integer_value(json_object_get(r, "rank")));
+        json_object_set(r, "host", host ? host : json_null());
+    }
+    char rule[160];
+    snprintf(rule, sizeof rule, "median > %.0f%% above the other ranks' median at >= %.0f%% of the points (>= %d)",
+             100.0 * SB_STRAGGLER_THRESHOLD, 100.0 * SB_STRAGGLER_SHARE, SB_STRAGGLER_MIN_POINTS);
+    return json_pack("{s:o, s:s, s:i}", "ranks", ranks, "rule", rule, "points", run->stragglers.points);
+}
+
 static json_t *summary_record(const struct run *run, int exit_code)
 {
     char now[32];
     sb_utc_now(now, sizeof now);
     const char *result = exit_code == 0 ? "pass" : exit_code == 1 ? "fail" : "error";
-    return json_pack("{s:s, s:s, s:I, s:I, s:I, s:f, s:i, s:s, s:s}", "schema", SB_SCHEMA, "type", "summary", "points",
-                     (json_int_t)run->points, "wrong_total", (json_int_t)run->wrong_total, "failed_points",
-                     (json_int_t)run->failed_points, "avg_busbw_gbps",
-                     run->points ? run->busbw_sum / (double)run->points : 0.0, "exit_code", exit_code, "result",
-                     result, "end_time", now);
+    json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:f, s:i, s:s, s:s}", "schema", SB_SCHEMA, "type", "summary",
+                          "points", (json_int_t)run->points, "wrong_total", (json_int_t)run->wrong_total,
+                          "failed_points", (json_int_t)run->failed_points, "avg_busbw_gbps",
+                          run->points ? run->busbw_sum / (double)run->points : 0.0, "exit_code", exit_code, "result",
+                          result, "end_time", now);
+    if (run->opt.per_rank)
+        json_object_set_new(o, "stragglers", stragglers_json(run));
+    return o;
 }
 
 /* Rank 0 opens the outputs; every rank learns whether that worked. */
@@ -452,6 +497,18 @@ static void write_timeout_record(json_t *record, void *arg)
     pthread_mutex_lock(&run->report_lock);
     sb_report_error_record(&run->report, record);
     pthread_mutex_unlock(&run->report_lock);
+}
+
+/* ["host of rank 0", ...] from the header's placement records. */
+static json_t *hosts_by_rank(json_t *header)
+{
+    json_t *hosts = json_array(), *r;
+    size_t i;
+    json_array_foreach(json_object_get(header, "rank_placement"), i, r) {
+        json_t *h = json_object_get(r, "host");
+        json_array_append_new(hosts, h ? json_incref(h) : json_null());
+    }
+    return hosts;
 }
 
 /* Host of a rank from the header's placement records ("?" when unknown). */
@@ -613,6 +670,10 @@ static int run_benchmark(struct run *run, int argc, char **argv)
         return rc;
     }
     json_t *header = run_header(run, argc, argv);
+    if (header)
+        run->rank_hosts = hosts_by_rank(header);
+    if (run->opt.per_rank && sb_stragglers_init(&run->stragglers, run->comm.size) != 0)
+        run->opt.per_rank = false; /* out of memory: say nothing rather than something wrong */
     preflight(run, header);
     if (run->comm.rank == 0)
         sb_report_header(&run->report, run->coll, header);
@@ -637,6 +698,8 @@ static int run_benchmark(struct run *run, int argc, char **argv)
         sb_report_close(&run->report);
     }
     free_buffers(run, run->buffer_bytes);
+    sb_stragglers_free(&run->stragglers);
+    json_decref(run->rank_hosts);
     run->be.finalize(&run->be);
     sb_placement_close(&run->place);
     return exit_code;

@@ -11,7 +11,7 @@
 
 enum long_only {
     OPT_SIZES = 256, OPT_PRECISION, OPT_MAX_TIME, OPT_MIN_ITERS, OPT_MAX_ITERS, OPT_INPLACE,
-    OPT_JSON, OPT_CSV, OPT_SAMPLES, OPT_BIND, OPT_MEM_NODE, OPT_PREFLIGHT, OPT_PROGRESS, OPT_BACKEND, OPT_MEMORY, OPT_DEVICE,
+    OPT_JSON, OPT_CSV, OPT_SAMPLES, OPT_BIND, OPT_MEM_NODE, OPT_PREFLIGHT, OPT_PROGRESS, OPT_PER_RANK, OPT_BACKEND, OPT_MEMORY, OPT_DEVICE,
 };
 
 static const struct option long_options[] = {
@@ -31,6 +31,7 @@ static const struct option long_options[] = {
     {"inplace", required_argument, NULL, OPT_INPLACE},
     {"check", required_argument, NULL, 'c'},
     {"samples", no_argument, NULL, OPT_SAMPLES},
+    {"per-rank", no_argument, NULL, OPT_PER_RANK},
     {"json", required_argument, NULL, OPT_JSON},
     {"csv", required_argument, NULL, OPT_CSV},
     {"bind", required_argument, NULL, OPT_BIND},
@@ -262,6 +263,7 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
         return 0;
     }
     case OPT_SAMPLES: o->keep_samples = true; return 0;
+    case OPT_PER_RANK: o->per_rank = true; return 0;
     case OPT_JSON:
     case OPT_CSV:
         if (!*arg)
@@ -388,6 +390,8 @@ void sb_options_usage(const char *prog, const char *title, bool reduces, FILE *o
         "      --json FILE         JSON Lines: run header, one record per size, summary\n"
         "      --csv FILE          one CSV row per size\n"
         "      --samples           keep every iteration's time in the JSON records\n"
+        "      --per-rank          each rank's own min/median/p99 per point, and the ranks that\n"
+        "                          are consistently slower than the others (stragglers)\n"
         "Placement and robustness:\n"
         "      --bind MODE         none, core, numa, auto (default auto)\n"
         "      --mem-node WHERE    local, interleave, or a NUMA node (default local)\n"

@@ -32,6 +32,7 @@ struct sb_options {
     enum sb_inplace_mode inplace;
     bool check;
     bool keep_samples;       /* --samples: per-iteration times in each record */
+    bool per_rank;           /* --per-rank: each rank's own statistics, and the stragglers */
 
     const char *backend;     /* mpi|nccl */
     const char *memory;      /* host|device (default: host for mpi, device for nccl) */

@@ -170,6 +170,13 @@ json_t *sb_record_json(const struct sb_record *rec, bool keep_samples)
     json_object_set_new(o, "wrong", rec->wrong < 0 ? json_null() : json_integer(rec->wrong));
     json_object_set_new(o, "timing", json_string(rec->timing_label));
     json_object_set_new(o, "error", rec->error ? json_string(rec->error) : json_null());
+    if (rec->per_rank) {
+        json_t *a = json_array();
+        for (int r = 0; r < rec->ranks; r++)
+            json_array_append_new(a, json_pack("{s:i, s:f, s:f, s:f}", "rank", r, "min", rec->per_rank[3 * r],
+                                               "median", rec->per_rank[3 * r + 1], "p99", rec->per_rank[3 * r + 2]));
+        json_object_set_new(o, "time_us_per_rank", a);
+    }
     if (keep_samples) {
         json_object_set_new(o, "samples_us", samples_json(t->max_us, t->n));
         json_object_set_new(o, "samples_us_rank_mean", samples_json(t->mean_us, t->n));
@@ -217,6 +224,24 @@ void sb_report_record(struct sb_report *r, const struct sb_record *rec)
         write_csv(r, rec);
 }
 
+/* "# stragglers (--per-rank): rank 2 (node7) slow at 9 of 10 points, 1.80x the others' median" */
+static void print_stragglers(FILE *t, json_t *s)
+{
+    if (!s)
+        return;
+    json_t *ranks = json_object_get(s, "ranks"), *r;
+    size_t i;
+    if (json_array_size(ranks) == 0)
+        fprintf(t, "# stragglers (--per-rank): none (%s)\n", json_string_value(json_object_get(s, "rule")));
+    json_array_foreach(ranks, i, r) {
+        fprintf(t, "# straggler (--per-rank): rank %lld (%s) slow at %lld of %lld points, %.2fx the others' median\n",
+                json_integer_value(json_object_get(r, "rank")),
+                json_is_string(json_object_get(r, "host")) ? json_string_value(json_object_get(r, "host")) : "?",
+                json_integer_value(json_object_get(r, "slow_points")), json_integer_value(json_object_get(r, "points")),
+                json_real_value(json_object_get(r, "mean_ratio")));
+    }
+}
+
 void sb_report_summary(struct sb_report *r, json_t *summary)
 {
     fprintf(r->table, "#\n# points: %lld, wrong elements: %lld, failed points: %lld\n",
@@ -225,6 +250,7 @@ void sb_report_summary(struct sb_report *r, json_t *summary)
             (long long)json_integer_value(json_object_get(summary, "failed_points")));
     fprintf(r->table, "# Avg bus bandwidth: %.4f GB/s (mean of busbw over all points, as nccl-tests)\n",
             json_real_value(json_object_get(summary, "avg_busbw_gbps")));
+    print_stragglers(r->table, json_object_get(summary, "stragglers"));
     fprintf(r->table, "# result: %s\n", json_string_value(json_object_get(summary, "result")));
     fflush(r->table);
     write_json_line(r, summary);

@@ -35,6 +35,7 @@ struct sb_record {
     int warmup;
     int64_t wrong;     /* -1: not checked */
     const char *error; /* NULL, or why the point failed */
+    const double *per_rank; /* --per-rank: ranks x (min, median, p99) in us, or NULL */
 };
 
 /* Opens the outputs; 0, or 2 with err naming the file and the reason. */

@@ -107,6 +107,8 @@ int sb_time_collective(const struct sb_backend *be, const struct sb_collective *
         batch = (size_t)next;
     }
     out->failed_ranks = (int)sb_comm_sum_int64(comm, out->error != 0);
+    if (!oom && out->n > 0)
+        sb_stats_compute(local, out->n, scratch, &out->own);
     if (!oom && comm->rank == 0 && out->n > 0) {
         sb_stats_compute(out->max_us, out->n, scratch, &out->max);
         sb_stats_compute(out->mean_us, out->n, scratch, &out->mean);

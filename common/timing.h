@@ -25,6 +25,7 @@ struct sb_timing {
     double *max_us;           /* rank 0: per iteration, the slowest rank's time */
     double *mean_us;          /* rank 0: per iteration, the mean over ranks */
     struct sb_stats max, mean;
+    struct sb_stats own;      /* every rank: its own per-iteration times (us) */
     bool precision_reached;
     int error;                /* first backend error code on this rank, 0 if none */
     int failed_ranks;         /* ranks that saw an error (same on every rank) */

@@ -1,7 +1,9 @@
 /* Test-only PMPI wrapper, loaded with LD_PRELOAD, that injects faults into collectives so the
  * tests can prove scalebench notices them.  Environment:
  *   SB_FAULT=corrupt   after the real call, change one byte of the receive buffer
- *   SB_FAULT=delay     sleep SB_FAULT_DELAY_US microseconds inside the call
+ *   SB_FAULT=delay     sleep SB_FAULT_DELAY_US microseconds inside the call, before it
+ *   SB_FAULT=slow      sleep SB_FAULT_DELAY_US after the call returns: only the affected rank's
+ *                      time grows (a rank slow to finish, not one the others wait for)
  *   SB_FAULT=stall     sleep SB_FAULT_DELAY_US once, on the first affected call
  *   SB_FAULT=mute      the affected rank sends nothing in the preflight (communicator
  *                      "scalebench_preflight"): a rank its peers cannot hear from
@@ -53,6 +55,9 @@ static void after_call(void *recv, int count, MPI_Datatype type)
 {
     int size = 0;
     MPI_Type_size(type, &size);
+    const char *d = getenv("SB_FAULT_DELAY_US");
+    if (strcmp(getenv("SB_FAULT"), "slow") == 0)
+        sleep_us(d ? atol(d) : 1000);
     if (strcmp(getenv("SB_FAULT"), "corrupt") == 0 && count > 0 && size > 0) {
         unsigned char *p = (unsigned char *)recv + (size_t)(count / 2) * (size_t)size;
         p[0] ^= 0x01; /* the lowest byte: changes integers and the mantissa of floats */
