@@ -12,6 +12,7 @@
 #include "comm.h"
 #include "options.h"
 #include "placement.h"
+#include "preflight.h"
 #include "progress.h"
 #include "straggler.h"
 #include "report.h"
@@ -99,7 +100,6 @@ static json_t *options_json(const struct sb_options *o)
     return j;
 }
 
-/* The "run" header record; every rank takes part (host names are gathered). */
 /* Distinct host names, in rank order of first appearance. */
 static json_t *host_list(json_t *ranks)
 {
@@ -511,117 +511,13 @@ static json_t *hosts_by_rank(json_t *header)
     return hosts;
 }
 
-/* Host of a rank from the header's placement records ("?" when unknown). */
-static const char *host_of(json_t *header, int rank)
+/* Rank 0, a failed preflight: the header, then the error record, into the JSON Lines. */
+static void write_preflight_failure(json_t *header, json_t *error, void *arg)
 {
-    json_t *r = json_array_get(json_object_get(header, "rank_placement"), (size_t)rank);
-    const char *h = json_string_value(json_object_get(r, "host"));
-    return h ? h : "?";
-}
-
-enum { PEERS_LEN = 4096 };
-
-/* "1,3" -> [1, 3]; also marks each rank in `unheard`. */
-static json_t *rank_list(const char *csv, int *unheard, int n)
-{
-    json_t *a = json_array();
-    for (const char *p = csv; p && *p;) {
-        char *end;
-        long r = strtol(p, &end, 10);
-        if (end == p)
-            break;
-        json_array_append_new(a, json_integer(r));
-        if (r >= 0 && r < n)
-            unheard[r] = 1;
-        p = *end == ',' ? end + 1 : end;
-    }
-    return a;
-}
-
-/* Rank 0: the preflight error record, and its text (one line per rank that missed a peer,
- * then the ranks some peer never heard from: the ones to look at). */
-static json_t *preflight_failures(struct run *run, json_t *header, const char *all, double deadline, char *lines,
-                                  size_t len)
-{
-    int n = run->comm.size, *unheard = calloc((size_t)n, sizeof *unheard);
-    json_t *fails = json_array(), *culprits = json_array();
-    lines[0] = '\0';
-    for (int r = 0; all && unheard && r < n; r++) {
-        const char *missing = all + (size_t)r * PEERS_LEN;
-        if (!missing[0])
-            continue;
-        size_t u = strlen(lines);
-        snprintf(lines + u, len - u, "%s: preflight: rank %d (%s) heard nothing from ranks %s within %g s\n",
-                 run->prog, r, host_of(header, r), missing, deadline);
-        json_array_append_new(fails, json_pack("{s:i, s:s, s:o}", "rank", r, "host", host_of(header, r),
-                                               "not_heard_from", rank_list(missing, unheard, n)));
-    }
-    size_t u = strlen(lines);
-    if (!all)
-        snprintf(lines + u, len - u, "%s: preflight: some rank could not even report its result to rank 0\n",
-                 run->prog);
-    else
-        snprintf(lines + u, len - u, "%s: preflight: unreachable from some peer:", run->prog);
-    for (int r = 0; all && unheard && r < n; r++) {
-        if (!unheard[r])
-            continue;
-        json_array_append_new(culprits, json_integer(r));
-        u = strlen(lines);
-        snprintf(lines + u, len - u, " rank %d (%s)", r, host_of(header, r));
-    }
-    u = strlen(lines);
-    if (all)
-        snprintf(lines + u, len - u, "\n");
-    free(unheard);
-    return json_pack("{s:s, s:s, s:f, s:o, s:o}", "error", "preflight", "message", lines, "deadline_s", deadline,
-                     "ranks", fails, "unreachable_ranks", culprits);
-}
-
-/* --preflight: every rank reaches every other with a small message within the deadline (-T
- * if given, else 30 s), before the sweep.  On failure the ranks are named, an error record is
- * written and the job ends with exit 1. */
-static void preflight(struct run *run, json_t *header)
-{
-    int wanted = run->opt.preflight == 1 || (run->opt.preflight < 0 && run->comm.nodes > 1);
-    if (!wanted || run->comm.size < 2) {
-        if (header)
-            json_object_set_new(header, "preflight", json_pack("{s:b, s:s}", "ran", 0, "why",
-                                                               wanted ? "one rank" : "single node (--preflight 1 forces it)"));
-        return;
-    }
-    double deadline = run->opt.timeout > 0 ? run->opt.timeout : 30.0, start = sb_now();
-    int *heard = calloc((size_t)run->comm.size, sizeof *heard), missing = sb_comm_preflight(&run->comm, deadline, heard);
-    char mine[PEERS_LEN] = "";
-    for (int r = 0; heard && r < run->comm.size; r++) {
-        size_t u = strlen(mine);
-        if (!heard[r] && u + 16 < sizeof mine)
-            snprintf(mine + u, sizeof mine - u, "%s%d", u ? "," : "", r);
-    }
-    free(heard);
-    int any = sb_comm_max_int(&run->comm, missing != 0); /* reachable control plane: the common case */
-    double seconds = sb_now() - start;
-    if (!any) {
-        if (header)
-            json_object_set_new(header, "preflight", json_pack("{s:b, s:s, s:i, s:f, s:f}", "ran", 1, "result", "pass",
-                                                               "pairs", run->comm.size * (run->comm.size - 1),
-                                                               "seconds", seconds, "deadline_s", deadline));
-        return;
-    }
-    char *all = run->comm.rank == 0 ? calloc((size_t)run->comm.size, PEERS_LEN) : NULL;
-    int gathered = sb_comm_gather_strings_deadline(&run->comm, mine, all, PEERS_LEN, deadline) == 0;
-    if (run->comm.rank != 0) {
-        /* Rank 0 reports and ends the job; only if it cannot (unreachable itself) do we. */
-        sb_sleep(deadline + 10.0);
-        sb_comm_abort(&run->comm, 1);
-    }
-    char lines[8192];
-    json_t *rec = preflight_failures(run, header, gathered ? all : NULL, deadline, lines, sizeof lines);
-    fputs(lines, stderr);
-    fprintf(stderr, "%s: preflight failed: aborting with exit code 1\n", run->prog);
+    struct run *run = arg;
+    json_incref(header); /* sb_report_header takes a reference; the caller still holds one */
     sb_report_header(&run->report, run->coll, header);
-    sb_report_error_record(&run->report, rec);
-    json_decref(rec);
-    sb_comm_abort(&run->comm, 1);
+    sb_report_error_record(&run->report, error);
 }
 
 static int start_watchdog(struct run *run)
@@ -674,7 +570,7 @@ static int run_benchmark(struct run *run, int argc, char **argv)
         run->rank_hosts = hosts_by_rank(header);
     if (run->opt.per_rank && sb_stragglers_init(&run->stragglers, run->comm.size) != 0)
         run->opt.per_rank = false; /* out of memory: say nothing rather than something wrong */
-    preflight(run, header);
+    sb_preflight(&run->comm, run->prog, run->opt.preflight, run->opt.timeout, header, write_preflight_failure, run);
     if (run->comm.rank == 0)
         sb_report_header(&run->report, run->coll, header);
     rc = start_watchdog(run);

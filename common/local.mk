@@ -16,6 +16,7 @@ common_libsbharness_a_SOURCES = \
 	common/watchdog.c common/watchdog.h \
 	common/progress.c common/progress.h \
 	common/straggler.c common/straggler.h \
+	common/preflight.c common/preflight.h \
 	common/comm.h common/comm_mpi.c \
 	common/backend.h common/backend.c common/backend_mpi.c
 
