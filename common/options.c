@@ -324,8 +324,8 @@ static int validate(struct sb_options *o, char *err, size_t errlen)
     }
     if (o->min_iters > o->max_iters)
         return fail(err, errlen, "--min-iters (%d) is larger than --max-iters (%d)", o->min_iters, o->max_iters);
-    if (o->json_path && o->csv_path && strcmp(o->json_path, "-") == 0 && strcmp(o->csv_path, "-") == 0)
-        return fail(err, errlen, "--json - and --csv - cannot both write to stdout");
+    if (o->json_path && o->csv_path && strcmp(o->json_path, o->csv_path) == 0)
+        return fail(err, errlen, "--json and --csv both name '%s': give them different files", o->json_path);
     return 0;
 }
 

@@ -122,6 +122,7 @@ static void bad_values_are_refused_with_the_accepted_ones(void **state)
     expect_error(true, "invalid --device '-1'", "--device", "-1");
     expect_error(true, "invalid --progress '2'", "--progress", "2");
     expect_error(true, "invalid --timeout 'soon'", "-T", "soon");
+    expect_error(true, "both name 'r.out'", "--json=r.out", "--csv=r.out");
 }
 
 static void backend_memory_defaults_follow_the_backend(void **state)
