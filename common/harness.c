@@ -287,55 +287,66 @@ static double *gather_per_rank(struct run *run, const struct sb_timing *timing)
     return all;
 }
 
+/* Times one point on every rank; `error` says why it failed, or stays empty. */
+static void time_point(struct run *run, const struct sb_pattern *pat, const struct sb_call *call,
+                       struct sb_timing *timing, char *error, size_t len)
+{
+    int staged = put_input(run, pat, call);
+    struct sb_timing_config cfg = {.iters = run->opt.iters, .warmup = run->opt.warmup,
+                                   .min_iters = run->opt.min_iters, .max_iters = run->opt.max_iters,
+                                   .precision = run->opt.precision, .max_time = run->opt.max_time,
+                                   .watchdog = run->watchdog};
+    if (sb_comm_max_int(&run->comm, staged != 0)) {
+        memset(timing, 0, sizeof *timing);
+        snprintf(error, len, "copying the input to the buffers failed on some rank");
+    } else if (sb_time_collective(&run->be, run->coll, call, &cfg, timing) != 0) {
+        snprintf(error, len, "out of memory for the timing samples");
+    } else if (timing->failed_ranks > 0) {
+        char msg[256];
+        run->be.strerror(&run->be, timing->error, msg, sizeof msg);
+        snprintf(error, len, "%s failed on %d rank(s)%s%s", run->coll->title, timing->failed_ranks,
+                 timing->error ? ": " : "", timing->error ? msg : "");
+    }
+}
+
+/* Rank 0: the record, the running totals and the progress line. */
+static void record_point(struct run *run, const struct sb_record *rec, const char *what)
+{
+    pthread_mutex_lock(&run->report_lock);
+    sb_progress_clear(&run->progress); /* the row takes the progress line's place */
+    sb_report_record(&run->report, rec);
+    run->points++;
+    run->failed_points += rec->error != NULL;
+    run->wrong_total += rec->wrong > 0 ? rec->wrong : 0;
+    run->busbw_sum += rec->error ? 0.0 : sb_record_busbw(rec);
+    sb_progress_step(&run->progress, what);
+    pthread_mutex_unlock(&run->report_lock);
+}
+
 static void measure_point(struct run *run, const struct sb_size *size, enum sb_dtype t, enum sb_op op,
                           bool in_place, const char *op_impl)
 {
     struct sb_pattern pat = {.ranks = run->comm.size, .dtype = t, .op = op, .layout = size->layout};
     struct sb_call call = {.send = in_place ? run->recv : run->send, .recv = run->recv, .in_place = in_place,
                            .dtype = t, .op = op, .layout = size->layout};
-    int staged = put_input(run, &pat, &call);
-    struct sb_timing_config cfg = {.iters = run->opt.iters, .warmup = run->opt.warmup,
-                                   .min_iters = run->opt.min_iters, .max_iters = run->opt.max_iters,
-                                   .precision = run->opt.precision, .max_time = run->opt.max_time,
-                                   .watchdog = run->watchdog};
-    char what[256];
+    char what[256], error[ERRLEN] = "";
     snprintf(what, sizeof what, "%s of %zu bytes (%s %s, %s)", run->coll->title, size->bytes, sb_dtype_name(t),
              sb_op_name(op), in_place ? "in-place" : "out-of-place");
     sb_watchdog_arm(run->watchdog, what, size->bytes);
     struct sb_timing timing;
-    char error[ERRLEN] = "";
-    if (sb_comm_max_int(&run->comm, staged != 0)) {
-        memset(&timing, 0, sizeof timing);
-        snprintf(error, sizeof error, "copying the input to the buffers failed on some rank");
-    } else if (sb_time_collective(&run->be, run->coll, &call, &cfg, &timing) != 0)
-        snprintf(error, sizeof error, "out of memory for the timing samples");
-    else if (timing.failed_ranks > 0) {
-        char msg[256];
-        run->be.strerror(&run->be, timing.error, msg, sizeof msg);
-        snprintf(error, sizeof error, "%s failed on %d rank(s)%s%s", run->coll->title, timing.failed_ranks,
-                 timing.error ? ": " : "", timing.error ? msg : "");
-    }
+    time_point(run, &pat, &call, &timing, error, sizeof error);
     int64_t wrong = (run->opt.check && !error[0]) ? verify(run, &call, &pat) : -1;
     sb_watchdog_disarm(run->watchdog);
     double *per_rank = run->opt.per_rank ? gather_per_rank(run, &timing) : NULL;
-    pthread_mutex_lock(&run->report_lock);
     if (run->comm.rank == 0) {
         struct sb_record rec = {.coll = run->coll, .backend = run->be.name, .memory = run->be.memory,
                                 .op_impl = op_impl, .timing_label = run->be.timing, .dtype = t, .op = op,
-                                .in_place = in_place,
-                                .ranks = run->comm.size, .nodes = run->comm.nodes,
+                                .in_place = in_place, .ranks = run->comm.size, .nodes = run->comm.nodes,
                                 .ranks_per_node = run->comm.local_size, .size = size, .timing = &timing,
                                 .warmup = run->opt.warmup, .wrong = wrong, .error = error[0] ? error : NULL,
                                 .per_rank = per_rank};
-        sb_progress_clear(&run->progress); /* the row takes the progress line's place */
-        sb_report_record(&run->report, &rec);
-        run->points++;
-        run->failed_points += error[0] != 0;
-        run->wrong_total += wrong > 0 ? wrong : 0;
-        run->busbw_sum += error[0] ? 0.0 : sb_record_busbw(&rec);
-        sb_progress_step(&run->progress, what);
+        record_point(run, &rec, what);
     }
-    pthread_mutex_unlock(&run->report_lock);
     free(per_rank);
     sb_timing_free(&timing);
 }
@@ -404,15 +415,19 @@ static bool wanted(const struct run *run, int t, int op)
  * only make it finish early). */
 static size_t count_points(const struct run *run)
 {
-    static struct sb_size sizes[SB_MAX_SIZES * 4];
+    enum { MAX = SB_MAX_SIZES * 4 };
+    struct sb_size *sizes = malloc(MAX * sizeof *sizes);
     char notes[8192];
     size_t total = 0;
+    if (!sizes)
+        return 0; /* no progress line then */
     int places = (run->opt.inplace == SB_BOTH_PLACES && !run->coll->one_buffer) ? 2 : 1;
     for (int t = 0; t < SB_DTYPE_COUNT; t++)
         for (int op = 0; op < SB_OP_COUNT; op++)
             if (wanted(run, t, op))
                 total += places * sb_sweep_build(&run->opt, run->coll, sb_dtype_size((enum sb_dtype)t), run->comm.size,
-                                                 sizes, sizeof sizes / sizeof *sizes, notes, sizeof notes);
+                                                 sizes, MAX, notes, sizeof notes);
+    free(sizes);
     return total;
 }
 
