@@ -17,3 +17,4 @@ scripts_integration_tests = tests/integration/compare.sh tests/integration/plot.
 	tests/integration/nightly.sh tests/integration/netns.sh
 TESTS += $(scripts_integration_tests)
 EXTRA_DIST += $(scripts_integration_tests) scripts/nightly.conf.example
+EXTRA_DIST += scripts/debian-packages scripts/install-deps scripts/sb-run
