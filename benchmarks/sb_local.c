@@ -55,8 +55,9 @@ static void header(struct run *r, int argc, char **argv, bool gpu_ok)
     sb_utc_now(now, sizeof now);
     for (int i = 0; i < argc; i++)
         snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), "%s%s", i ? " " : "", argv[i]);
+    const char *no_reduce = "absent from this version: the device reduction needs a CUDA kernel";
     json_t *gpu = gpu_ok ? json_pack("{s:b, s:s, s:f, s:s}", "available", 1, "name", r->gpu_name, "dram_peak_gbps",
-                                     r->gpu_peak, "reduce", "not implemented (needs a CUDA kernel)")
+                                     r->gpu_peak, "reduce", no_reduce)
                          : json_pack("{s:b, s:s}", "available", 0, "why", r->gpu_why);
     emit(r, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "schema", SB_SCHEMA,
                       "type", "run", "benchmark", "sb_local", "collective", "local", "version", PACKAGE_VERSION,

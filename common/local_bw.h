@@ -86,8 +86,8 @@ struct sb_local_timing {
 int sb_local_time(struct sb_local_buf *b, const struct sb_local_options *o, struct sb_local_timing *out);
 void sb_local_timing_free(struct sb_local_timing *t);
 
-/* ---- device side (local_gpu.c on a CUDA build; stubs otherwise).  0 when a device can be
- * used; else -1 with the reason in why.  name gets the GPU's name. */
+/* ---- device side (local_gpu.c on a CUDA build; without CUDA, versions that say so).
+ * 0 when a device can be used; else -1 with the reason in why.  name gets the GPU's name. */
 int sb_local_gpu_probe(char *name, size_t namelen, char *why, size_t whylen);
 /* Nominal DRAM bandwidth of the device in GB/s from its attributes, or 0 when unknown. */
 double sb_local_gpu_dram_gbps(void);
