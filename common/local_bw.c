@@ -91,27 +91,6 @@ static int fail(char *err, size_t errlen, const char *what, const char *arg, con
     return 2;
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end != '\0' || !isfinite(v) || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 /* "a,b" or "all" into flags; the parser maps a name to an index or -1. */
 static int parse_list(const char *arg, int (*one)(const char *), bool *flags, int count, bool *all)
@@ -138,19 +117,11 @@ static int parse_list(const char *arg, int (*one)(const char *), bool *flags, in
     return any ? 0 : -1;
 }
 
-static int parse_int_opt(const char *arg, long lo, long hi, int *out)
-{
-    long v;
-    if (parse_long(arg, lo, hi, &v) != 0)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
 
 static int parse_one(struct sb_local_options *o, int c, const char *arg, char *err, size_t errlen)
 {
     bool all;
-    long v;
+    int v;
     switch (c) {
     case OPT_TEST:
         return parse_list(arg, sb_local_test_parse, o->tests, SB_LT_COUNT, &o->tests_all)
@@ -164,7 +135,7 @@ static int parse_one(struct sb_local_options *o, int c, const char *arg, char *e
                         "expected a positive size in bytes like 8, 64K, 1M, 2G");
         return 0;
     case 'f':
-        if (parse_long(arg, 2, 1 << 20, &v) != 0)
+        if (sb_parse_int(arg, 2, 1 << 20, &v) != 0)
             return fail(err, errlen, "--stepfactor", arg, "expected an integer >= 2");
         o->step_factor = (size_t)v;
         return 0;
@@ -174,27 +145,27 @@ static int parse_one(struct sb_local_options *o, int c, const char *arg, char *e
                                                           "half, bfloat16, float, double, all (or a comma list)")
                    : 0;
     case 'k':
-        return parse_int_opt(arg, 2, SB_LOCAL_MAX_K, &o->k) ? fail(err, errlen, "--buffers", arg,
+        return sb_parse_int(arg, 2, SB_LOCAL_MAX_K, &o->k) ? fail(err, errlen, "--buffers", arg,
                                                                    "expected an integer from 2 to 16") : 0;
     case OPT_THREADS:
-        return parse_int_opt(arg, 1, SB_LOCAL_MAX_THREADS, &o->threads)
+        return sb_parse_int(arg, 1, SB_LOCAL_MAX_THREADS, &o->threads)
                    ? fail(err, errlen, "--threads", arg, "expected an integer from 1 to 1024") : 0;
     case 'n':
-        return parse_int_opt(arg, 1, 100000000, &o->iters) ? fail(err, errlen, "--iters", arg,
+        return sb_parse_int(arg, 1, 100000000, &o->iters) ? fail(err, errlen, "--iters", arg,
                                                                   "expected an integer from 1 to 100000000") : 0;
     case 'w':
-        return parse_int_opt(arg, 0, 100000000, &o->warmup) ? fail(err, errlen, "--warmup", arg,
+        return sb_parse_int(arg, 0, 100000000, &o->warmup) ? fail(err, errlen, "--warmup", arg,
                                                                    "expected an integer >= 0") : 0;
     case OPT_MIN_ITERS:
     case OPT_MAX_ITERS:
-        return parse_int_opt(arg, 1, 100000000, c == OPT_MIN_ITERS ? &o->min_iters : &o->max_iters)
+        return sb_parse_int(arg, 1, 100000000, c == OPT_MIN_ITERS ? &o->min_iters : &o->max_iters)
                    ? fail(err, errlen, c == OPT_MIN_ITERS ? "--min-iters" : "--max-iters", arg,
                           "expected a positive integer") : 0;
     case OPT_PRECISION:
-        return parse_double(arg, 1e-6, 1.0, &o->precision) ? fail(err, errlen, "--precision", arg,
+        return sb_parse_double(arg, 1e-6, 1.0, &o->precision) ? fail(err, errlen, "--precision", arg,
                                                                   "expected a fraction in (0, 1], e.g. 0.02") : 0;
     case OPT_MAX_TIME:
-        return parse_double(arg, 1e-3, 86400, &o->max_time) ? fail(err, errlen, "--max-time", arg,
+        return sb_parse_double(arg, 1e-3, 86400, &o->max_time) ? fail(err, errlen, "--max-time", arg,
                                                                    "expected seconds in [0.001, 86400]") : 0;
     case OPT_JSON:
         o->json_path = arg;

@@ -123,7 +123,7 @@ const char *sb_format_size(size_t bytes, char *buf, size_t len)
     return buf;
 }
 
-static int parse_int(const char *s, long lo, long hi, int *out)
+int sb_parse_int(const char *s, long lo, long hi, int *out)
 {
     char *end = NULL;
     errno = 0;
@@ -134,7 +134,7 @@ static int parse_int(const char *s, long lo, long hi, int *out)
     return 0;
 }
 
-static int parse_double(const char *s, double lo, double hi, double *out)
+int sb_parse_double(const char *s, double lo, double hi, double *out)
 {
     char *end = NULL;
     errno = 0;
@@ -204,7 +204,7 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
         return 0;
     case 'f': {
         int f;
-        if (parse_int(arg, 2, 1 << 20, &f) != 0)
+        if (sb_parse_int(arg, 2, 1 << 20, &f) != 0)
             return fail(err, errlen, "invalid --stepfactor '%s': expected an integer >= 2", arg);
         o->step_factor = (size_t)f;
         return 0;
@@ -217,24 +217,24 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
     case OPT_SIZES:
         return parse_size_list(o, arg, err, errlen);
     case 'n':
-        if (parse_int(arg, 1, 100000000, &o->iters) != 0)
+        if (sb_parse_int(arg, 1, 100000000, &o->iters) != 0)
             return fail(err, errlen, "invalid --iters '%s': expected an integer from 1 to 100000000", arg);
         return 0;
     case 'w':
-        if (parse_int(arg, 0, 100000000, &o->warmup) != 0)
+        if (sb_parse_int(arg, 0, 100000000, &o->warmup) != 0)
             return fail(err, errlen, "invalid --warmup '%s': expected an integer >= 0", arg);
         return 0;
     case OPT_PRECISION:
-        if (parse_double(arg, 1e-6, 1.0, &o->precision) != 0)
+        if (sb_parse_double(arg, 1e-6, 1.0, &o->precision) != 0)
             return fail(err, errlen, "invalid --precision '%s': expected a fraction in (0, 1], e.g. 0.02", arg);
         return 0;
     case OPT_MAX_TIME:
-        if (parse_double(arg, 1e-3, 86400, &o->max_time) != 0)
+        if (sb_parse_double(arg, 1e-3, 86400, &o->max_time) != 0)
             return fail(err, errlen, "invalid --max-time '%s': expected seconds in [0.001, 86400]", arg);
         return 0;
     case OPT_MIN_ITERS:
     case OPT_MAX_ITERS:
-        if (parse_int(arg, 1, 100000000, c == OPT_MIN_ITERS ? &o->min_iters : &o->max_iters) != 0)
+        if (sb_parse_int(arg, 1, 100000000, c == OPT_MIN_ITERS ? &o->min_iters : &o->max_iters) != 0)
             return fail(err, errlen, "invalid %s '%s': expected a positive integer",
                         c == OPT_MIN_ITERS ? "--min-iters" : "--max-iters", arg);
         return 0;
@@ -250,14 +250,14 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
         return 0;
     case OPT_INPLACE: {
         int v;
-        if (parse_int(arg, 0, 2, &v) != 0)
+        if (sb_parse_int(arg, 0, 2, &v) != 0)
             return fail(err, errlen, "invalid --inplace '%s': accepted: 0 (out-of-place), 1 (in-place), 2 (both)", arg);
         o->inplace = (enum sb_inplace_mode)v;
         return 0;
     }
     case 'c': {
         int v;
-        if (parse_int(arg, 0, 1, &v) != 0)
+        if (sb_parse_int(arg, 0, 1, &v) != 0)
             return fail(err, errlen, "invalid --check '%s': accepted: 0 (off), 1 (on)", arg);
         o->check = v;
         return 0;
@@ -278,13 +278,13 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
         return 0;
     case OPT_MEM_NODE: {
         int node;
-        if (strcmp(arg, "local") && strcmp(arg, "interleave") && parse_int(arg, 0, 4095, &node) != 0)
+        if (strcmp(arg, "local") && strcmp(arg, "interleave") && sb_parse_int(arg, 0, 4095, &node) != 0)
             return fail(err, errlen, "invalid --mem-node '%s': accepted: local, interleave, or a NUMA node number", arg);
         o->mem_node = arg;
         return 0;
     }
     case 'T':
-        if (parse_double(arg, 0, 1e6, &o->timeout) != 0)
+        if (sb_parse_double(arg, 0, 1e6, &o->timeout) != 0)
             return fail(err, errlen, "invalid --timeout '%s': expected seconds >= 0 (0 = none)", arg);
         return 0;
     case OPT_BACKEND:
@@ -298,15 +298,15 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
         o->memory = arg;
         return 0;
     case OPT_DEVICE:
-        if (parse_int(arg, 0, 1023, &o->device) != 0)
+        if (sb_parse_int(arg, 0, 1023, &o->device) != 0)
             return fail(err, errlen, "invalid --device '%s': expected a GPU index 0..1023", arg);
         return 0;
     case OPT_PROGRESS:
-        if (parse_int(arg, 0, 1, &o->progress) != 0)
+        if (sb_parse_int(arg, 0, 1, &o->progress) != 0)
             return fail(err, errlen, "invalid --progress '%s': accepted: 0, 1", arg);
         return 0;
     case OPT_PREFLIGHT:
-        if (parse_int(arg, 0, 1, &o->preflight) != 0)
+        if (sb_parse_int(arg, 0, 1, &o->preflight) != 0)
             return fail(err, errlen, "invalid --preflight '%s': accepted: 0, 1", arg);
         return 0;
     case 'h': o->help = true; return 0;

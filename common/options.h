@@ -58,6 +58,9 @@ int sb_options_parse(struct sb_options *o, bool reduces, int argc, char **argv, 
 
 /* Parses "64", "64K", "1M", "2GiB" (binary suffixes); 0 on success, -1 if malformed. */
 int sb_parse_size(const char *s, size_t *out);
+/* A whole decimal integer / a finite number in [lo, hi]; 0, or -1 when malformed or out of range. */
+int sb_parse_int(const char *s, long lo, long hi, int *out);
+int sb_parse_double(const char *s, double lo, double hi, double *out);
 
 /* Formats bytes compactly ("8", "64K", "1M", "1.5G") into buf. */
 const char *sb_format_size(size_t bytes, char *buf, size_t len);
