@@ -37,6 +37,12 @@ struct sb_backend {
     int (*reduce_scatter)(const struct sb_backend *be, const struct sb_call *c);
     int (*broadcast)(const struct sb_backend *be, const struct sb_call *c); /* root 0, recv buffer */
     int (*sendrecv)(const struct sb_backend *be, const struct sb_call *c);  /* ring: to rank+1, from rank-1 */
+    /* Sends to and receives from c->peer at once (NULL where the backend has no pairwise path). */
+    int (*exchange)(const struct sb_backend *be, const struct sb_call *c);
+    /* The same data plane on a part of the ranks: `sub` is sb_comm_split of be->comm with the
+     * same color and key (so ranks match); 0 with out set up, or an error code.  NULL where the
+     * backend cannot be split.  The part is released with out->finalize. */
+    int (*split)(const struct sb_backend *be, const struct sb_comm *sub, int color, int key, struct sb_backend *out);
     /* Text of a backend error code. */
     void (*strerror)(const struct sb_backend *be, int code, char *buf, size_t len);
     void (*finalize)(struct sb_backend *be);

@@ -2,6 +2,7 @@
 #include "backend.h"
 
 #include <mpi.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@ struct mpi_state {
     MPI_Datatype half, bf16; /* 2-byte types with user-defined reduction operators */
     MPI_Op half_ops[SB_OP_COUNT], bf16_ops[SB_OP_COUNT];
     struct sb_mem_policy mem; /* where host buffers go (--mem-node) */
+    bool part; /* a split of another backend: the types and ops are that one's */
 };
 
 static struct mpi_state *state_of(const struct sb_backend *be) { return be->state; }
@@ -147,6 +149,16 @@ static int mpi_sendrecv(const struct sb_backend *be, const struct sb_call *c)
     return MPI_Sendrecv(c->send, count, t, next, 0, c->recv, count, t, prev, 0, s->comm, MPI_STATUS_IGNORE);
 }
 
+static int mpi_exchange(const struct sb_backend *be, const struct sb_call *c)
+{
+    const struct mpi_state *s = state_of(be);
+    int count = (int)c->layout.count;
+    MPI_Datatype t = mpi_type(s, c->dtype);
+    if (c->in_place)
+        return MPI_Sendrecv_replace(c->recv, count, t, c->peer, 0, c->peer, 0, s->comm, MPI_STATUS_IGNORE);
+    return MPI_Sendrecv(c->send, count, t, c->peer, 0, c->recv, count, t, c->peer, 0, s->comm, MPI_STATUS_IGNORE);
+}
+
 static int mpi_alltoall(const struct sb_backend *be, const struct sb_call *c)
 {
     const struct mpi_state *s = state_of(be);
@@ -172,15 +184,40 @@ static void mpi_finalize(struct sb_backend *be)
     struct mpi_state *s = state_of(be);
     if (!s)
         return;
-    for (int op = 0; op < SB_OP_COUNT; op++) {
+    for (int op = 0; op < SB_OP_COUNT && !s->part; op++) {
         MPI_Op_free(&s->half_ops[op]);
         MPI_Op_free(&s->bf16_ops[op]);
     }
-    MPI_Type_free(&s->half);
-    MPI_Type_free(&s->bf16);
+    if (!s->part) {
+        MPI_Type_free(&s->half);
+        MPI_Type_free(&s->bf16);
+    }
     MPI_Comm_free(&s->comm);
     free(s);
     be->state = NULL;
+}
+
+static int mpi_split(const struct sb_backend *be, const struct sb_comm *sub, int color, int key,
+                     struct sb_backend *out)
+{
+    const struct mpi_state *parent = state_of(be);
+    struct mpi_state *s = malloc(sizeof *s);
+    if (!s)
+        return MPI_ERR_NO_MEM;
+    *s = *parent;
+    s->part = true;
+    int rc = MPI_Comm_split(parent->comm, color >= 0 ? color : MPI_UNDEFINED, key, &s->comm);
+    *out = *be;
+    out->comm = sub;
+    out->state = NULL; /* a rank in no part gets a backend that holds nothing */
+    if (rc != MPI_SUCCESS || s->comm == MPI_COMM_NULL) {
+        free(s);
+        return color >= 0 && rc == MPI_SUCCESS ? MPI_ERR_COMM : rc == MPI_SUCCESS ? 0 : rc;
+    }
+    MPI_Comm_set_errhandler(s->comm, MPI_ERRORS_RETURN);
+    MPI_Comm_set_name(s->comm, "scalebench_measured");
+    out->state = s;
+    return 0;
 }
 
 int sb_backend_mpi_init(struct sb_backend *be, const struct sb_comm *comm, const struct sb_mem_policy *mem,
@@ -227,6 +264,8 @@ int sb_backend_mpi_init(struct sb_backend *be, const struct sb_comm *comm, const
         .reduce_scatter = mpi_reduce_scatter,
         .broadcast = mpi_broadcast,
         .sendrecv = mpi_sendrecv,
+        .exchange = mpi_exchange,
+        .split = mpi_split,
         .strerror = mpi_strerror,
         .finalize = mpi_finalize,
     };

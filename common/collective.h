@@ -34,6 +34,7 @@ struct sb_call {
     enum sb_dtype dtype;
     enum sb_op op;
     struct sb_layout layout;
+    int peer; /* pairwise exchanges: the rank (of the backend's communicator) this one pairs with */
 };
 
 struct sb_collective {
@@ -57,7 +58,14 @@ struct sb_collective {
     /* In an in-place call, where (in elements) the rank's input sits in the receive buffer:
      * AllGather's own block is at rank * count_per_peer.  NULL means 0. */
     size_t (*in_place_offset)(const struct sb_layout *l, int rank);
+    /* Measured between pairs (sb_pairs): the harness runs the sweep once per round of a
+     * round-robin schedule, each pair on a communicator of its own, one record per pair. */
+    bool pairwise;
 };
+
+/* In a pair's communicator, ranks 0 .. L-1 are one side's lanes and L .. 2L-1 the other's, in
+ * the same lane order: rank r exchanges with (r + L) mod 2L. */
+int sb_pair_peer(int rank, int ranks);
 
 /* For collectives that move one whole buffer: any element count, every buffer `count` long,
  * busbw factor 1 (each byte crosses one link once, as nccl-tests counts it). */

@@ -22,6 +22,18 @@ void sb_comm_finalize(struct sb_comm *c);
 /* Ends every rank of the job at once with this exit code. */
 void sb_comm_abort(const struct sb_comm *c, int code);
 
+/* A part of c: the ranks that give the same color (>= 0), in the order of key; a rank that gives
+ * a negative color joins none and gets sub->size == 0, sub->impl == NULL.  Collective over c.
+ * 0, or an MPI error code.  sb_comm_free releases it (a no-op on an empty one). */
+int sb_comm_split(const struct sb_comm *c, int color, int key, struct sb_comm *sub);
+void sb_comm_free(struct sb_comm *sub);
+
+/* A nonblocking barrier: started on every rank of c; done once all of them have started it.
+ * sb_comm_request_done returns 1 (and frees the request) when it is, 0 while it is not. */
+struct sb_comm_request;
+int sb_comm_ibarrier(const struct sb_comm *c, struct sb_comm_request **req);
+int sb_comm_request_done(struct sb_comm_request **req);
+
 int sb_comm_barrier(const struct sb_comm *c);
 /* Element-wise max and sum of n doubles over ranks, delivered to rank 0 (others may pass NULL). */
 int sb_comm_reduce_max_sum(const struct sb_comm *c, const double *in, double *max, double *sum, size_t n);

@@ -29,6 +29,26 @@ static int launcher_ranks(void)
     return most;
 }
 
+/* Fills c's ranks, node and node count from impl->world (which it takes over). */
+static void describe(struct sb_comm *c, struct comm_impl *impl)
+{
+    impl->side = MPI_COMM_NULL;
+    MPI_Comm_set_errhandler(impl->world, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(impl->world, &c->rank);
+    MPI_Comm_size(impl->world, &c->size);
+    MPI_Comm_split_type(impl->world, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL, &impl->node);
+    MPI_Comm_rank(impl->node, &c->local_rank);
+    MPI_Comm_size(impl->node, &c->local_size);
+    int leader = c->local_rank == 0, before = 0;
+    MPI_Allreduce(&leader, &c->nodes, 1, MPI_INT, MPI_SUM, impl->world);
+    MPI_Exscan(&leader, &before, 1, MPI_INT, MPI_SUM, impl->world);
+    if (c->rank == 0)
+        before = 0; /* MPI_Exscan leaves rank 0's result undefined */
+    c->node = before;
+    MPI_Bcast(&c->node, 1, MPI_INT, 0, impl->node);
+    c->impl = impl;
+}
+
 int sb_comm_init(struct sb_comm *c, int *argc, char ***argv, int want_threads, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -45,22 +65,8 @@ int sb_comm_init(struct sb_comm *c, int *argc, char ***argv, int want_threads, c
         snprintf(err, errlen, "out of memory");
         return 2;
     }
-    impl->side = MPI_COMM_NULL;
     MPI_Comm_dup(MPI_COMM_WORLD, &impl->world);
-    MPI_Comm_set_errhandler(impl->world, MPI_ERRORS_RETURN);
-    MPI_Comm_rank(impl->world, &c->rank);
-    MPI_Comm_size(impl->world, &c->size);
-    MPI_Comm_split_type(impl->world, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL, &impl->node);
-    MPI_Comm_rank(impl->node, &c->local_rank);
-    MPI_Comm_size(impl->node, &c->local_size);
-    int leader = c->local_rank == 0, before = 0;
-    MPI_Allreduce(&leader, &c->nodes, 1, MPI_INT, MPI_SUM, impl->world);
-    MPI_Exscan(&leader, &before, 1, MPI_INT, MPI_SUM, impl->world);
-    if (c->rank == 0)
-        before = 0; /* MPI_Exscan leaves rank 0's result undefined */
-    c->node = before;
-    MPI_Bcast(&c->node, 1, MPI_INT, 0, impl->node);
-    c->impl = impl;
+    describe(c, impl);
 
     int launched = launcher_ranks();
     if (c->size == 1 && launched > 1) {
@@ -92,6 +98,64 @@ void sb_comm_finalize(struct sb_comm *c)
         c->impl = NULL;
     }
     MPI_Finalize();
+}
+
+int sb_comm_split(const struct sb_comm *c, int color, int key, struct sb_comm *sub)
+{
+    memset(sub, 0, sizeof *sub);
+    MPI_Comm part = MPI_COMM_NULL;
+    int rc = MPI_Comm_split(world_of(c), color >= 0 ? color : MPI_UNDEFINED, key, &part);
+    if (rc != MPI_SUCCESS || part == MPI_COMM_NULL)
+        return rc;
+    struct comm_impl *impl = calloc(1, sizeof *impl);
+    if (!impl) {
+        MPI_Comm_free(&part);
+        return MPI_ERR_NO_MEM;
+    }
+    impl->world = part;
+    describe(sub, impl);
+    return 0;
+}
+
+void sb_comm_free(struct sb_comm *sub)
+{
+    struct comm_impl *impl = sub->impl;
+    if (impl) {
+        MPI_Comm_free(&impl->node);
+        MPI_Comm_free(&impl->world);
+        free(impl);
+    }
+    memset(sub, 0, sizeof *sub);
+}
+
+struct sb_comm_request {
+    MPI_Request req;
+};
+
+int sb_comm_ibarrier(const struct sb_comm *c, struct sb_comm_request **out)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return MPI_ERR_NO_MEM;
+    int rc = MPI_Ibarrier(world_of(c), &(*out)->req);
+    if (rc != MPI_SUCCESS) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int sb_comm_request_done(struct sb_comm_request **req)
+{
+    int flag = 0;
+    if (!*req)
+        return 1;
+    if (MPI_Test(&(*req)->req, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS || flag) {
+        free(*req);
+        *req = NULL;
+        return 1;
+    }
+    return 0;
 }
 
 void sb_comm_abort(const struct sb_comm *c, int code)

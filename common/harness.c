@@ -21,29 +21,7 @@
 #include "sysinfo.h"
 #include "timing.h"
 #include "watchdog.h"
-
-#define ERRLEN 512
-
-/* Everything one run of a benchmark holds; passed down instead of globals. */
-struct run {
-    const struct sb_collective *coll;
-    const char *prog;
-    struct sb_options opt;
-    struct sb_comm comm;
-    struct sb_backend be;
-    struct sb_placement place; /* binding and memory policy, applied before any allocation */
-    struct sb_report report; /* rank 0 only */
-    pthread_mutex_t report_lock; /* the watchdog thread may write the error record */
-    struct sb_watchdog *watchdog; /* -T, or NULL */
-    struct sb_progress progress;  /* rank 0: the stderr progress line */
-    struct sb_stragglers stragglers; /* --per-rank, rank 0 */
-    json_t *rank_hosts;           /* rank 0: host name of every rank, for the straggler report */
-    void *send, *recv;       /* the largest buffers of the sweep, reused by every size */
-    void *staging;           /* device memory: host copy for filling and checking, else NULL */
-    size_t buffer_bytes;
-    int64_t points, wrong_total, failed_points;
-    double busbw_sum;
-};
+#include "run.h"
 
 static const char *program_name(const char *argv0)
 {
@@ -51,8 +29,7 @@ static const char *program_name(const char *argv0)
     return slash ? slash + 1 : argv0;
 }
 
-/* One line on stderr from rank 0. */
-static void complain(const struct run *run, const char *msg)
+void sb_run_complain(const struct run *run, const char *msg)
 {
     if (run->comm.rank == 0) {
         fprintf(stderr, "%s: %s\n", run->prog, msg);
@@ -212,59 +189,62 @@ static int ensure_buffers(struct run *run, size_t bytes)
 }
 
 /* Where the rank's input goes: the send buffer, or in place its spot in the receive buffer. */
-static void *input_buffer(const struct run *run, const struct sb_call *call)
+static void *input_buffer(const struct run *run, const struct sb_backend *be, const struct sb_call *call)
 {
     if (!call->in_place)
         return (void *)call->send;
-    size_t off = run->coll->in_place_offset ? run->coll->in_place_offset(&call->layout, run->comm.rank) : 0;
+    size_t off = run->coll->in_place_offset ? run->coll->in_place_offset(&call->layout, be->comm->rank) : 0;
     return (char *)call->recv + off * sb_dtype_size(call->dtype);
 }
 
 /* Host buffers are written and read where they are; device buffers through the staging copy. */
-static int put_input(struct run *run, const struct sb_pattern *pat, const struct sb_call *call)
+static int put_input(struct run *run, const struct sb_backend *be, const struct sb_pattern *pat,
+                     const struct sb_call *call)
 {
-    void *dst = input_buffer(run, call);
-    if (!run->be.upload) {
-        sb_fill_input(run->coll, pat, run->comm.rank, dst);
+    void *dst = input_buffer(run, be, call);
+    if (!be->upload) {
+        sb_fill_input(run->coll, pat, be->comm->rank, dst);
         return 0;
     }
-    sb_fill_input(run->coll, pat, run->comm.rank, run->staging);
-    return run->be.upload(&run->be, dst, run->staging, pat->layout.send_count * sb_dtype_size(pat->dtype));
+    sb_fill_input(run->coll, pat, be->comm->rank, run->staging);
+    return be->upload(be, dst, run->staging, pat->layout.send_count * sb_dtype_size(pat->dtype));
 }
 
-static int poison_output(struct run *run, const struct sb_pattern *pat, const struct sb_call *call)
+static int poison_output(struct run *run, const struct sb_backend *be, const struct sb_pattern *pat,
+                         const struct sb_call *call)
 {
     size_t bytes = pat->layout.recv_count * sb_dtype_size(pat->dtype);
-    sb_poison(run->be.upload ? run->staging : call->recv, bytes);
-    return run->be.upload ? run->be.upload(&run->be, call->recv, run->staging, bytes) : 0;
+    sb_poison(be->upload ? run->staging : call->recv, bytes);
+    return be->upload ? be->upload(be, call->recv, run->staging, bytes) : 0;
 }
 
 /* Wrong elements on this rank; every element counts as wrong when the result cannot be read. */
-static int64_t wrong_here(struct run *run, const struct sb_pattern *pat, const struct sb_call *call)
+static int64_t wrong_here(struct run *run, const struct sb_backend *be, const struct sb_pattern *pat,
+                          const struct sb_call *call)
 {
     const void *result = call->recv;
-    if (run->be.download) {
-        if (run->be.download(&run->be, run->staging, call->recv,
-                             pat->layout.recv_count * sb_dtype_size(pat->dtype)) != 0)
+    if (be->download) {
+        if (be->download(be, run->staging, call->recv, pat->layout.recv_count * sb_dtype_size(pat->dtype)) != 0)
             return (int64_t)pat->layout.recv_count;
         result = run->staging;
     }
-    return sb_count_wrong(run->coll, pat, run->comm.rank, result);
+    return sb_count_wrong(run->coll, pat, be->comm->rank, result);
 }
 
 /* The untimed verification pass: fresh input, poisoned output, one call, count. */
-static int64_t verify(struct run *run, const struct sb_call *call, const struct sb_pattern *pat)
+int64_t sb_run_verify(struct run *run, const struct sb_backend *be, const struct sb_call *call,
+                      const struct sb_pattern *pat)
 {
-    int rc = poison_output(run, pat, call);
+    int rc = poison_output(run, be, pat, call);
     if (rc == 0 && call->in_place)
-        rc = put_input(run, pat, call);
+        rc = put_input(run, be, pat, call);
     sb_watchdog_progress(run->watchdog); /* filling a large buffer is progress, not a hang */
     if (rc == 0)
-        rc = run->coll->run(&run->be, call);
+        rc = run->coll->run(be, call);
     sb_watchdog_progress(run->watchdog);
-    int64_t wrong = rc ? (int64_t)pat->layout.recv_count : wrong_here(run, pat, call);
+    int64_t wrong = rc ? (int64_t)pat->layout.recv_count : wrong_here(run, be, pat, call);
     sb_watchdog_progress(run->watchdog);
-    return sb_comm_sum_int64(&run->comm, wrong);
+    return sb_comm_sum_int64(be->comm, wrong);
 }
 
 /* --per-rank: every rank's own min, median and p99 to rank 0 (NULL elsewhere), which also
@@ -287,30 +267,28 @@ static double *gather_per_rank(struct run *run, const struct sb_timing *timing)
     return all;
 }
 
-/* Times one point on every rank; `error` says why it failed, or stays empty. */
-static void time_point(struct run *run, const struct sb_pattern *pat, const struct sb_call *call,
-                       struct sb_timing *timing, char *error, size_t len)
+void sb_run_time_point(struct run *run, const struct sb_backend *be, const struct sb_pattern *pat,
+                       const struct sb_call *call, struct sb_timing *timing, char *error, size_t len)
 {
-    int staged = put_input(run, pat, call);
+    int staged = put_input(run, be, pat, call);
     struct sb_timing_config cfg = {.iters = run->opt.iters, .warmup = run->opt.warmup,
                                    .min_iters = run->opt.min_iters, .max_iters = run->opt.max_iters,
                                    .precision = run->opt.precision, .max_time = run->opt.max_time,
                                    .watchdog = run->watchdog};
-    if (sb_comm_max_int(&run->comm, staged != 0)) {
+    if (sb_comm_max_int(be->comm, staged != 0)) {
         memset(timing, 0, sizeof *timing);
         snprintf(error, len, "copying the input to the buffers failed on some rank");
-    } else if (sb_time_collective(&run->be, run->coll, call, &cfg, timing) != 0) {
+    } else if (sb_time_collective(be, run->coll, call, &cfg, timing) != 0) {
         snprintf(error, len, "out of memory for the timing samples");
     } else if (timing->failed_ranks > 0) {
         char msg[256];
-        run->be.strerror(&run->be, timing->error, msg, sizeof msg);
+        be->strerror(be, timing->error, msg, sizeof msg);
         snprintf(error, len, "%s failed on %d rank(s)%s%s", run->coll->title, timing->failed_ranks,
                  timing->error ? ": " : "", timing->error ? msg : "");
     }
 }
 
-/* Rank 0: the record, the running totals and the progress line. */
-static void record_point(struct run *run, const struct sb_record *rec, const char *what)
+void sb_run_record(struct run *run, const struct sb_record *rec, const char *what)
 {
     pthread_mutex_lock(&run->report_lock);
     sb_progress_clear(&run->progress); /* the row takes the progress line's place */
@@ -323,6 +301,13 @@ static void record_point(struct run *run, const struct sb_record *rec, const cha
     pthread_mutex_unlock(&run->report_lock);
 }
 
+void sb_run_describe_point(const struct run *run, size_t bytes, enum sb_dtype t, enum sb_op op, bool in_place,
+                           char *buf, size_t len)
+{
+    snprintf(buf, len, "%s of %zu bytes (%s %s, %s)", run->coll->title, bytes, sb_dtype_name(t), sb_op_name(op),
+             in_place ? "in-place" : "out-of-place");
+}
+
 static void measure_point(struct run *run, const struct sb_size *size, enum sb_dtype t, enum sb_op op,
                           bool in_place, const char *op_impl)
 {
@@ -330,12 +315,11 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
     struct sb_call call = {.send = in_place ? run->recv : run->send, .recv = run->recv, .in_place = in_place,
                            .dtype = t, .op = op, .layout = size->layout};
     char what[256], error[ERRLEN] = "";
-    snprintf(what, sizeof what, "%s of %zu bytes (%s %s, %s)", run->coll->title, size->bytes, sb_dtype_name(t),
-             sb_op_name(op), in_place ? "in-place" : "out-of-place");
+    sb_run_describe_point(run, size->bytes, t, op, in_place, what, sizeof what);
     sb_watchdog_arm(run->watchdog, what, size->bytes);
     struct sb_timing timing;
-    time_point(run, &pat, &call, &timing, error, sizeof error);
-    int64_t wrong = (run->opt.check && !error[0]) ? verify(run, &call, &pat) : -1;
+    sb_run_time_point(run, &run->be, &pat, &call, &timing, error, sizeof error);
+    int64_t wrong = (run->opt.check && !error[0]) ? sb_run_verify(run, &run->be, &call, &pat) : -1;
     sb_watchdog_disarm(run->watchdog);
     double *per_rank = run->opt.per_rank ? gather_per_rank(run, &timing) : NULL;
     if (run->comm.rank == 0) {
@@ -345,7 +329,7 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
                                 .ranks_per_node = run->comm.local_size, .size = size, .timing = &timing,
                                 .warmup = run->opt.warmup, .wrong = wrong, .error = error[0] ? error : NULL,
                                 .per_rank = per_rank};
-        record_point(run, &rec, what);
+        sb_run_record(run, &rec, what);
     }
     free(per_rank);
     sb_timing_free(&timing);
@@ -362,7 +346,7 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
     if (!impl) {
         char msg[ERRLEN];
         snprintf(msg, sizeof msg, "%s %s on %s: %s", sb_dtype_name(t), sb_op_name(op), run->be.name, why);
-        complain(run, msg);
+        sb_run_complain(run, msg);
         return 2;
     }
     struct sb_size sizes[SB_MAX_SIZES * 4];
@@ -372,7 +356,7 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
                               sizeof sizes / sizeof *sizes, notes, sizeof notes);
     if (run->comm.rank == 0) {
         sb_progress_clear(&run->progress);
-        sb_report_table_heading(&run->report, run->coll, t, op, impl);
+        sb_report_table_heading(&run->report, run->coll, t, op, impl, run->opt.background != NULL);
         for (char *line = strtok(notes, "\n"); line; line = strtok(NULL, "\n"))
             sb_report_note(&run->report, line);
     }
@@ -388,7 +372,7 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
     if (ensure_buffers(run, largest) != 0) {
         char msg[128];
         snprintf(msg, sizeof msg, "cannot allocate two buffers of %zu bytes on some rank", largest);
-        complain(run, msg);
+        sb_run_complain(run, msg);
         return 2;
     }
     bool out_of_place = run->opt.inplace != SB_IN_PLACE && !run->coll->one_buffer;
@@ -397,11 +381,15 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
         sb_report_note(&run->report, "one buffer (the root's data is broadcast in place): in-place points only");
     if (!in_place_available(run) && run->opt.inplace == SB_BOTH_PLACES && run->comm.rank == 0)
         sb_report_note(&run->report, "not available in place on this backend: out-of-place points only");
+    if (run->coll->pairwise)
+        return sb_pairwise_sweep(run, t, impl, sizes, n, out_of_place, in_place);
+    void (*measure)(struct run *, const struct sb_size *, enum sb_dtype, enum sb_op, bool, const char *) =
+        run->opt.background ? sb_congestion_point : measure_point;
     for (size_t i = 0; i < n; i++) {
         if (out_of_place)
-            measure_point(run, &sizes[i], t, op, false, impl);
+            measure(run, &sizes[i], t, op, false, impl);
         if (in_place)
-            measure_point(run, &sizes[i], t, op, true, impl);
+            measure(run, &sizes[i], t, op, true, impl);
     }
     return 0;
 }
@@ -428,7 +416,7 @@ static size_t count_points(const struct run *run)
                 total += places * sb_sweep_build(&run->opt, run->coll, sb_dtype_size((enum sb_dtype)t), run->comm.size,
                                                  sizes, MAX, notes, sizeof notes);
     free(sizes);
-    return total;
+    return run->coll->pairwise ? total * (size_t)sb_pairwise_pairs(run) : total;
 }
 
 /* The progress line goes to stderr: by default when that is a terminal (a singleton run, srun
@@ -447,7 +435,13 @@ static int sweep(struct run *run)
         char msg[ERRLEN];
         snprintf(msg, sizeof msg, "--inplace 1: %s does not run in place on --backend %s: use --inplace 0 or 2",
                  run->coll->title, run->be.name);
-        complain(run, msg);
+        sb_run_complain(run, msg);
+        return 2;
+    }
+    char err[ERRLEN] = "";
+    if ((run->coll->pairwise && sb_pairwise_check(run, err, sizeof err) != 0) ||
+        (run->opt.background && sb_congestion_setup(run, err, sizeof err) != 0)) {
+        sb_run_complain(run, err);
         return 2;
     }
     if (run->comm.rank == 0)
@@ -476,7 +470,7 @@ static json_t *stragglers_json(const struct run *run)
     return json_pack("{s:o, s:s, s:i}", "ranks", ranks, "rule", rule, "points", run->stragglers.points);
 }
 
-static json_t *summary_record(const struct run *run, int exit_code)
+static json_t *summary_record(struct run *run, int exit_code)
 {
     char now[32];
     sb_utc_now(now, sizeof now);
@@ -488,6 +482,10 @@ static json_t *summary_record(const struct run *run, int exit_code)
                           result, "end_time", now);
     if (run->opt.per_rank)
         json_object_set_new(o, "stragglers", stragglers_json(run));
+    if (run->coll->pairwise)
+        json_object_set_new(o, "pairs", sb_pairwise_verdict(run));
+    if (run->opt.background)
+        json_object_set_new(o, "congestion", sb_congestion_summary(run));
     return o;
 }
 
@@ -501,7 +499,7 @@ static int open_outputs(struct run *run)
                             sizeof err);
     sb_comm_bcast_int(&run->comm, &rc);
     if (rc)
-        complain(run, err);
+        sb_run_complain(run, err);
     return rc;
 }
 
@@ -597,7 +595,7 @@ static int run_benchmark(struct run *run, int argc, char **argv)
     int64_t measured = run->points;
     sb_comm_bcast_bytes(&run->comm, &measured, sizeof measured); /* rank 0 counts the points */
     if (rc == 0 && measured == 0) {
-        complain(run, "nothing was measured: every size was skipped (see the notes above); choose larger or "
+        sb_run_complain(run, "nothing was measured: every size was skipped (see the notes above); choose larger or "
                       "smaller sizes");
         rc = 2;
     }
@@ -609,11 +607,31 @@ static int run_benchmark(struct run *run, int argc, char **argv)
         sb_report_close(&run->report);
     }
     free_buffers(run, run->buffer_bytes);
+    sb_congestion_teardown(run);
+    free(run->pairs_log.names);
+    free(run->pairs_log.v);
     sb_stragglers_free(&run->stragglers);
     json_decref(run->rank_hosts);
     run->be.finalize(&run->be);
     sb_placement_close(&run->place);
     return exit_code;
+}
+
+/* Options that do not apply to this benchmark: 2 with the line in err. */
+static int options_fit(const struct sb_collective *coll, const struct sb_options *o, char *err, size_t len)
+{
+    if (coll->one_buffer && o->inplace == SB_OUT_OF_PLACE)
+        snprintf(err, len, "--inplace 0: %s has one buffer (the root's is sent in place): use --inplace 1 or 2",
+                 coll->title);
+    else if (o->level && !coll->pairwise)
+        snprintf(err, len, "--level applies to sb_pairs only");
+    else if (o->background && coll->pairwise)
+        snprintf(err, len, "--background does not apply to sb_pairs (its rounds already run pairs side by side)");
+    else if (o->per_rank && coll->pairwise)
+        snprintf(err, len, "--per-rank does not apply to sb_pairs: each of its records is one pair already");
+    else
+        return 0;
+    return 2;
 }
 
 int sb_main(const struct sb_collective *coll, int argc, char **argv)
@@ -629,11 +647,8 @@ int sb_main(const struct sb_collective *coll, int argc, char **argv)
     /* Options first (pure, no MPI): -T decides whether MPI must allow a watchdog thread. */
     char perr[ERRLEN] = "", err[ERRLEN];
     int prc = sb_options_parse(&run->opt, coll->reduces, argc, argv, perr, sizeof perr);
-    if (prc == 0 && coll->one_buffer && run->opt.inplace == SB_OUT_OF_PLACE) {
-        snprintf(perr, sizeof perr, "--inplace 0: %s has one buffer (the root's is sent in place): use --inplace 1 or 2",
-                 coll->title);
-        prc = 2;
-    }
+    if (prc == 0)
+        prc = options_fit(coll, &run->opt, perr, sizeof perr);
     int rc = sb_comm_init(&run->comm, &argc, &argv, prc == 0 && run->opt.timeout > 0, err, sizeof err);
     if (rc) {
         fprintf(stderr, "%s: %s\n", run->prog, err);
@@ -643,10 +658,10 @@ int sb_main(const struct sb_collective *coll, int argc, char **argv)
     }
     rc = prc;
     if (rc) {
-        complain(run, perr);
+        sb_run_complain(run, perr);
     } else if (run->opt.help) {
         if (run->comm.rank == 0)
-            sb_options_usage(run->prog, coll->title, coll->reduces, stdout);
+            sb_options_usage(run->prog, coll->title, coll->reduces, coll->pairwise, stdout);
     } else if (run->opt.version) {
         if (run->comm.rank == 0)
             printf("scalebench %s (%s)\n", PACKAGE_VERSION, SB_GIT_REVISION);

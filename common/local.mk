@@ -11,7 +11,8 @@ common_libsbharness_a_SOURCES = \
 	common/timing.c common/timing.h \
 	common/report.c common/report.h \
 	common/sysinfo.c common/sysinfo.h \
-	common/harness.c common/collective.h common/collective.c \
+	common/harness.c common/run.h common/collective.h common/collective.c \
+	common/pairwise.c common/congestion.c common/schedule.c common/schedule.h \
 	common/placement.c common/placement.h \
 	common/watchdog.c common/watchdog.h \
 	common/progress.c common/progress.h \
@@ -20,7 +21,8 @@ common_libsbharness_a_SOURCES = \
 	common/comm.h common/comm_mpi.c \
 	common/backend.h common/backend.c common/backend_mpi.c
 
-SB_HARNESS_LIBS = common/libsbharness.a $(SB_TOPO_LIBS) $(HWLOC_LIBS) $(JANSSON_LIBS) $(NUMA_LIBS) -lpthread -lm
+# The pairs verdict (sb_pairs' summary) is the models' outlier rule (models/pairs.c).
+SB_HARNESS_LIBS = common/libsbharness.a models/libsbmodel.a $(SB_TOPO_LIBS) $(HWLOC_LIBS) $(JANSSON_LIBS) $(NUMA_LIBS) -lpthread -lm
 
 # The NCCL backend, only where configure found CUDA and NCCL (common/backend.c asks for it).
 if HAVE_NCCL

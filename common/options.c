@@ -12,6 +12,7 @@
 enum long_only {
     OPT_SIZES = 256, OPT_PRECISION, OPT_MAX_TIME, OPT_MIN_ITERS, OPT_MAX_ITERS, OPT_INPLACE,
     OPT_JSON, OPT_CSV, OPT_SAMPLES, OPT_BIND, OPT_MEM_NODE, OPT_PREFLIGHT, OPT_PROGRESS, OPT_PER_RANK, OPT_BACKEND, OPT_MEMORY, OPT_DEVICE,
+    OPT_LEVEL, OPT_BACKGROUND, OPT_BACKGROUND_BYTES,
 };
 
 static const struct option long_options[] = {
@@ -42,6 +43,9 @@ static const struct option long_options[] = {
     {"backend", required_argument, NULL, OPT_BACKEND},
     {"memory", required_argument, NULL, OPT_MEMORY},
     {"device", required_argument, NULL, OPT_DEVICE},
+    {"level", required_argument, NULL, OPT_LEVEL},
+    {"background", required_argument, NULL, OPT_BACKGROUND},
+    {"background-bytes", required_argument, NULL, OPT_BACKGROUND_BYTES},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -66,6 +70,7 @@ static void set_defaults(struct sb_options *o)
         .progress = -1,
         .backend = "mpi",
         .device = -1,
+        .background_bytes = 1u << 20,
     };
 }
 
@@ -301,6 +306,21 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
         if (sb_parse_int(arg, 0, 1023, &o->device) != 0)
             return fail(err, errlen, "invalid --device '%s': expected a GPU index 0..1023", arg);
         return 0;
+    case OPT_LEVEL:
+        if (strcmp(arg, "node") != 0 && strcmp(arg, "rank") != 0)
+            return fail(err, errlen, "invalid --level '%s': accepted: node, rank", arg);
+        o->level = arg;
+        return 0;
+    case OPT_BACKGROUND:
+        if (strcmp(arg, "alltoall") != 0)
+            return fail(err, errlen, "invalid --background '%s': accepted: alltoall", arg);
+        o->background = arg;
+        return 0;
+    case OPT_BACKGROUND_BYTES:
+        if (sb_parse_size(arg, &sz) != 0 || sz == 0)
+            return fail(err, errlen, "invalid --background-bytes '%s': expected a positive size in bytes like 1M", arg);
+        o->background_bytes = sz;
+        return 0;
     case OPT_PROGRESS:
         if (sb_parse_int(arg, 0, 1, &o->progress) != 0)
             return fail(err, errlen, "invalid --progress '%s': accepted: 0, 1", arg);
@@ -360,7 +380,7 @@ int sb_options_parse(struct sb_options *o, bool reduces, int argc, char **argv, 
     return validate(o, err, errlen);
 }
 
-void sb_options_usage(const char *prog, const char *title, bool reduces, FILE *out)
+void sb_options_usage(const char *prog, const char *title, bool reduces, bool pairwise, FILE *out)
 {
     fprintf(out,
         "Usage: mpirun -np N %s [options]\n"
@@ -383,6 +403,12 @@ void sb_options_usage(const char *prog, const char *title, bool reduces, FILE *o
         prog, title, sb_dtype_names());
     if (reduces)
         fprintf(out, "  -o, --op LIST           %s (default sum)\n", sb_op_names());
+    if (pairwise)
+        fprintf(out,
+            "Pairs:\n"
+            "      --level node|rank   pair whole nodes (every local rank k with local rank k of the\n"
+            "                          peer node) or single ranks (default: node when the job spans\n"
+            "                          several nodes, else rank); round-robin, each pair once\n");
     fprintf(out,
         "      --inplace 0|1|2     out-of-place, in-place, both (default 2)\n"
         "  -c, --check 0|1         exact verification after timing (default 1)\n"
@@ -401,6 +427,10 @@ void sb_options_usage(const char *prog, const char *title, bool reduces, FILE *o
         "      --backend mpi|nccl  MPI on host memory (default), or NCCL on GPU memory\n"
         "      --memory host|device  where the buffers are (default: host for mpi, device for nccl)\n"
         "      --device N          GPU to use (default: local rank modulo the visible GPUs)\n"
+        "      --background alltoall  congestion impact: half of the ranks (the odd ones) run\n"
+        "                          all-to-all back to back while the even ones measure, once\n"
+        "                          alone and once with that traffic; records carry the ratio\n"
+        "      --background-bytes SIZE  the background all-to-all's size per rank (default 1M)\n"
         "      --progress 0|1      progress line on stderr (default: when stderr is a terminal;\n"
         "                          mpirun hands ranks a pipe, so say --progress 1 there)\n"
         "  -h, --help, -V, --version\n\n"

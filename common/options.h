@@ -49,6 +49,14 @@ struct sb_options {
     int preflight;           /* -1 = auto (multi-node), 0 off, 1 on */
     int progress;            /* -1 = auto (stderr is a terminal), 0 off, 1 on */
 
+    /* sb_pairs: which members pair up, "node" or "rank" (NULL: node when the job spans
+     * several nodes, else rank) */
+    const char *level;
+    /* congestion impact: NULL, or the traffic ("alltoall") half of the ranks run while the
+     * other half measures; background_bytes is that all-to-all's size per rank */
+    const char *background;
+    size_t background_bytes;
+
     bool help, version;
 };
 
@@ -65,7 +73,7 @@ int sb_parse_double(const char *s, double lo, double hi, double *out);
 /* Formats bytes compactly ("8", "64K", "1M", "1.5G") into buf. */
 const char *sb_format_size(size_t bytes, char *buf, size_t len);
 
-/* The --help text. */
-void sb_options_usage(const char *prog, const char *title, bool reduces, FILE *out);
+/* The --help text (pairwise: sb_pairs' own options too). */
+void sb_options_usage(const char *prog, const char *title, bool reduces, bool pairwise, FILE *out);
 
 #endif

@@ -66,6 +66,11 @@ double sb_record_busbw(const struct sb_record *rec)
     return sb_record_algbw(rec) * rec->coll->busbw_factor(rec->ranks);
 }
 
+double sb_record_bidir(const struct sb_record *rec)
+{
+    return rec->pair ? 2.0 * rec->pair->lanes * sb_record_algbw(rec) : 0.0;
+}
+
 static void write_json_line(struct sb_report *r, json_t *obj)
 {
     if (r->json) {
@@ -76,6 +81,23 @@ static void write_json_line(struct sb_report *r, json_t *obj)
 }
 
 int sb_report_table_is_stdout(const struct sb_report *r) { return r->table == stdout; }
+
+static const char *busbw_factor_text(const struct sb_collective *coll)
+{
+    if (coll->busbw_factor(2) == 1.0 && coll->busbw_factor(8) == 1.0)
+        return "1";
+    return strcmp(coll->name, "allreduce") == 0 ? "2(n-1)/n" : "(n-1)/n";
+}
+
+static const char *bytes_meaning(const struct sb_collective *coll)
+{
+    if (strcmp(coll->name, "alltoall") == 0)
+        return "the whole send buffer of one rank (bytes/n to each peer)";
+    if (coll->pairwise)
+        return "what each rank sends its peer (and receives from it);\n"
+               "#   bidir = 2 x lanes x bytes / median time: what the pair moved both ways, all lanes";
+    return "the vector each rank contributes";
+}
 
 void sb_report_header(struct sb_report *r, const struct sb_collective *coll, json_t *run)
 {
@@ -95,16 +117,19 @@ void sb_report_header(struct sb_report *r, const struct sb_collective *coll, jso
             json_string_value(json_object_get(run, "hwloc_version")));
     json_t *ranks = json_object_get(run, "rank_placement");
     json_array_foreach(ranks, i, h) fprintf(t, "#   %s\n", json_string_value(json_object_get(h, "summary")));
-    fprintf(t, "# Timed: per iteration, a barrier, then one %s call on every rank (CLOCK_MONOTONIC);\n"
-               "#   an iteration's time is the MAXIMUM over ranks (done when the slowest rank is).\n"
+    if (coll->pairwise)
+        fprintf(t, "# Timed: per iteration and pair, a barrier of the pair, then one exchange (MPI_Sendrecv: both\n"
+                   "#   ways at once) on its ranks (CLOCK_MONOTONIC); the pairs of a round run at the same time;\n"
+                   "#   an iteration's time is the MAXIMUM over the pair's ranks.\n");
+    else
+        fprintf(t, "# Timed: per iteration, a barrier, then one %s call on every rank (CLOCK_MONOTONIC);\n"
+                   "#   an iteration's time is the MAXIMUM over ranks (done when the slowest rank is).\n", coll->title);
+    fprintf(t,
                "#   min/median/mean/p99/max are over iterations; rank_mean = the per-iteration mean over ranks\n"
-               "#   (what OSU and IMB report); at small sizes it is lower by the barrier's exit skew.\n",
-            coll->title);
+               "#   (what OSU and IMB report); at small sizes it is lower by the barrier's exit skew.\n");
     fprintf(t, "# algbw = bytes / median time (GB/s, G = 1e9); busbw = algbw x %s (nccl-tests' factor:\n"
                "#   comparable with the per-rank link bandwidth). bytes = %s.\n",
-            strcmp(coll->name, "allreduce") == 0 ? "2(n-1)/n" : "(n-1)/n",
-            strcmp(coll->name, "alltoall") == 0 ? "the whole send buffer of one rank (bytes/n to each peer)"
-                                                 : "the vector each rank contributes");
+            busbw_factor_text(coll), bytes_meaning(coll));
     fprintf(t, "# wrong = elements that differ from the exact expected value, summed over ranks\n"
                "#   (checked in an untimed call after timing; '-' = not checked). Any wrong or failed\n"
                "#   point makes the exit code 1.\n");
@@ -114,15 +139,23 @@ void sb_report_header(struct sb_report *r, const struct sb_collective *coll, jso
 }
 
 void sb_report_table_heading(struct sb_report *r, const struct sb_collective *coll, enum sb_dtype t,
-                             enum sb_op op, const char *op_impl)
+                             enum sb_op op, const char *op_impl, bool background)
 {
     if (coll->reduces)
         fprintf(r->table, "#\n# dtype %s, op %s (%s)\n", sb_dtype_name(t), sb_op_name(op), op_impl);
     else
         fprintf(r->table, "#\n# dtype %s\n", sb_dtype_name(t));
-    fprintf(r->table, "# %10s %10s %5s %6s %8s %9s %9s %9s %9s %9s %10s %9s %9s %6s\n", "size(B)", "count", "place",
+    fprintf(r->table, "#");
+    if (coll->pairwise)
+        fprintf(r->table, " %2s %-14s %-14s", "rd", "member", "peer");
+    fprintf(r->table, " %10s %10s %5s %6s %8s %9s %9s %9s %9s %9s %10s %9s %9s %6s", "size(B)", "count", "place",
             "iters", "min_us", "median_us", "mean_us", "p99_us", "max_us", "rmean_us", "ci95%", "algbw", "busbw",
             "wrong");
+    if (coll->pairwise)
+        fprintf(r->table, " %9s", "bidir");
+    if (background)
+        fprintf(r->table, " %9s %8s", "alone_us", "impact");
+    fputc('\n', r->table);
     fflush(r->table);
 }
 
@@ -145,6 +178,32 @@ static json_t *samples_json(const double *v, size_t n)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(a, json_real(v[i]));
     return a;
+}
+
+/* sb_pairs: who the pair is, and its bandwidth both ways together. */
+static void add_pair_fields(json_t *o, const struct sb_record *rec)
+{
+    const struct sb_pair_info *p = rec->pair;
+    json_object_set_new(o, "level", json_string(p->level));
+    json_object_set_new(o, "round", json_integer(p->round));
+    json_object_set_new(o, "lanes", json_integer(p->lanes));
+    json_object_set_new(o, "member", json_integer(p->member));
+    json_object_set_new(o, "peer_member", json_integer(p->peer_member));
+    json_object_set_new(o, "rank", json_integer(p->rank));
+    json_object_set_new(o, "peer_rank", json_integer(p->peer_rank));
+    json_object_set_new(o, "host", json_string(p->host ? p->host : "?"));
+    json_object_set_new(o, "peer_host", json_string(p->peer_host ? p->peer_host : "?"));
+    json_object_set_new(o, "bidir_gbps", json_real(sb_record_bidir(rec)));
+}
+
+/* --background: the isolated time and the ratio (GPCNeT's congestion impact factor). */
+static json_t *congestion_json(const struct sb_record *rec)
+{
+    const struct sb_congestion_info *c = rec->congestion;
+    double impact = c->isolated.median > 0 ? rec->timing->max.median / c->isolated.median : 0.0;
+    return json_pack("{s:s, s:i, s:I, s:I, s:o, s:f}", "background", c->background, "background_ranks",
+                     c->background_ranks, "background_bytes", (json_int_t)c->background_bytes, "background_calls",
+                     (json_int_t)c->background_calls, "isolated_time_us", stats_json(&c->isolated), "impact", impact);
 }
 
 json_t *sb_record_json(const struct sb_record *rec, bool keep_samples)
@@ -177,7 +236,11 @@ json_t *sb_record_json(const struct sb_record *rec, bool keep_samples)
                                                "median", rec->per_rank[3 * r + 1], "p99", rec->per_rank[3 * r + 2]));
         json_object_set_new(o, "time_us_per_rank", a);
     }
-    if (keep_samples) {
+    if (rec->pair)
+        add_pair_fields(o, rec);
+    if (rec->congestion)
+        json_object_set_new(o, "congestion", congestion_json(rec));
+    if (keep_samples && t->max_us) {
         json_object_set_new(o, "samples_us", samples_json(t->max_us, t->n));
         json_object_set_new(o, "samples_us_rank_mean", samples_json(t->mean_us, t->n));
     }
@@ -198,20 +261,40 @@ static void write_csv(struct sb_report *r, const struct sb_record *rec)
     fflush(r->csv);
 }
 
+/* A pair's side for the table: the host (node level), "r3@host" (rank level). */
+static const char *pair_name(const struct sb_pair_info *p, int side, char *buf, size_t len)
+{
+    const char *host = side ? p->peer_host : p->host;
+    if (strcmp(p->level, "node") == 0)
+        snprintf(buf, len, "%s", host ? host : "?");
+    else
+        snprintf(buf, len, "r%d@%s", side ? p->peer_rank : p->rank, host ? host : "?");
+    return buf;
+}
+
 void sb_report_record(struct sb_report *r, const struct sb_record *rec)
 {
     const struct sb_stats *s = &rec->timing->max;
-    char wrong[32];
+    char wrong[32], name_a[96], name_b[96];
     if (rec->error)
         snprintf(wrong, sizeof wrong, "FAILED");
     else if (rec->wrong < 0)
         snprintf(wrong, sizeof wrong, "-");
     else
         snprintf(wrong, sizeof wrong, "%lld", (long long)rec->wrong);
-    fprintf(r->table, "  %10zu %10zu %5s %6zu %8.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10.1f %9.3f %9.3f %6s\n",
+    if (rec->pair)
+        fprintf(r->table, "  %2d %-14s %-14s", rec->pair->round, pair_name(rec->pair, 0, name_a, sizeof name_a),
+                pair_name(rec->pair, 1, name_b, sizeof name_b));
+    fprintf(r->table, "  %10zu %10zu %5s %6zu %8.2f %9.2f %9.2f %9.2f %9.2f %9.2f %10.1f %9.3f %9.3f %6s",
             rec->size->bytes, rec->size->layout.count, rec->in_place ? "in" : "out", rec->timing->n, s->min, s->median,
             s->mean, s->p99, s->max, rec->timing->mean.median, 100.0 * sb_stats_relative_ci(s), sb_record_algbw(rec),
             sb_record_busbw(rec), wrong);
+    if (rec->pair)
+        fprintf(r->table, " %9.3f", sb_record_bidir(rec));
+    if (rec->congestion)
+        fprintf(r->table, " %9.2f %7.2fx", rec->congestion->isolated.median,
+                rec->congestion->isolated.median > 0 ? s->median / rec->congestion->isolated.median : 0.0);
+    fputc('\n', r->table);
     if (rec->error)
         fprintf(r->table, "# error: %s\n", rec->error);
     fflush(r->table);

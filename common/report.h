@@ -21,6 +21,24 @@ struct sb_report {
     bool keep_samples;
 };
 
+/* sb_pairs: which pair a record is. */
+struct sb_pair_info {
+    const char *level;      /* "node" or "rank" */
+    int round, lanes;       /* lanes: ranks per side (node level: the ranks per node) */
+    int member, peer_member; /* node or rank indices at that level */
+    int rank, peer_rank;    /* world ranks of lane 0 of each side */
+    const char *host, *peer_host;
+};
+
+/* --background: the same point measured alone, and the traffic it was measured under. */
+struct sb_congestion_info {
+    const char *background; /* "alltoall" */
+    int background_ranks;
+    size_t background_bytes;
+    long long background_calls; /* completed during the measurement */
+    struct sb_stats isolated;   /* time_us of the point with the background idle */
+};
+
 /* One measured point. */
 struct sb_record {
     const struct sb_collective *coll;
@@ -36,6 +54,8 @@ struct sb_record {
     int64_t wrong;     /* -1: not checked */
     const char *error; /* NULL, or why the point failed */
     const double *per_rank; /* --per-rank: ranks x (min, median, p99) in us, or NULL */
+    const struct sb_pair_info *pair;             /* sb_pairs, or NULL */
+    const struct sb_congestion_info *congestion; /* --background, or NULL */
 };
 
 /* Opens the outputs; 0, or 2 with err naming the file and the reason. */
@@ -47,11 +67,14 @@ int sb_report_table_is_stdout(const struct sb_report *r);
 
 double sb_record_algbw(const struct sb_record *rec);  /* GB/s, G = 1e9 */
 double sb_record_busbw(const struct sb_record *rec);
+/* sb_pairs: what the pair moved, both directions and all lanes together, per second (GB/s). */
+double sb_record_bidir(const struct sb_record *rec);
 
 /* The header: text lines for humans, and the JSON "run" record (the report takes `run`). */
 void sb_report_header(struct sb_report *r, const struct sb_collective *coll, json_t *run);
+/* background: the table gets the --background columns (time alone, impact). */
 void sb_report_table_heading(struct sb_report *r, const struct sb_collective *coll, enum sb_dtype t,
-                             enum sb_op op, const char *op_impl);
+                             enum sb_op op, const char *op_impl, bool background);
 void sb_report_note(struct sb_report *r, const char *text);
 void sb_report_record(struct sb_report *r, const struct sb_record *rec);
 /* JSON "summary" record (the report takes `summary`) and the closing text lines. */

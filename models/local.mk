@@ -12,7 +12,8 @@ models_libsbmodel_a_SOURCES = \
 	models/fit.c models/fit.h \
 	models/params.c models/params.h \
 	models/sizing.c models/sizing.h \
-	models/rules.c models/rules.h
+	models/rules.c models/rules.h \
+	models/pairs.c models/pairs.h
 
 SBM_LIBS = models/libsbmodel.a $(JANSSON_LIBS) -lm
 
