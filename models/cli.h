@@ -40,5 +40,6 @@ int sbm_cmd_size(int argc, char **argv);
 int sbm_cmd_rules(int argc, char **argv);
 int sbm_cmd_infer(int argc, char **argv);
 int sbm_cmd_demand(int argc, char **argv);
+int sbm_cmd_pairs(int argc, char **argv);
 
 #endif

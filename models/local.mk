@@ -23,7 +23,7 @@ models_sb_model_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS) \
 	-DSB_CATALOG_DIR=\"$(abs_top_srcdir)/models/systems\"
 models_sb_model_SOURCES = models/sb_model.c models/cli.c models/cli.h \
 	models/cmd_systems.c models/cmd_predict.c models/cmd_fit.c models/cmd_validate.c \
-	models/cmd_size.c models/cmd_rules.c
+	models/cmd_size.c models/cmd_rules.c models/cmd_pairs.c
 models_sb_model_LDADD = $(SBM_LIBS)
 # make install copies the catalog to $(pkgdatadir)/systems, used when the source tree is gone.
 systemsdir = $(pkgdatadir)/systems
@@ -37,7 +37,8 @@ SBM_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) \
 	-DSB_CATALOG_DIR=\"$(abs_top_srcdir)/models/systems\"
 SBM_TEST_LIBS = $(SBM_LIBS) $(CMOCKA_LIBS)
 model_unit_tests = tests/unit/test_model_cost tests/unit/test_model_fit \
-	tests/unit/test_model_sizing tests/unit/test_model_rules tests/unit/test_model_input
+	tests/unit/test_model_sizing tests/unit/test_model_rules tests/unit/test_model_input \
+	tests/unit/test_model_pairs
 check_PROGRAMS += $(model_unit_tests)
 TESTS += $(model_unit_tests)
 tests_unit_test_model_cost_CFLAGS = $(SBM_TEST_CFLAGS)
@@ -50,6 +51,8 @@ tests_unit_test_model_rules_CFLAGS = $(SBM_TEST_CFLAGS)
 tests_unit_test_model_rules_LDADD = $(SBM_TEST_LIBS)
 tests_unit_test_model_input_CFLAGS = $(SBM_TEST_CFLAGS)
 tests_unit_test_model_input_LDADD = $(SBM_TEST_LIBS)
+tests_unit_test_model_pairs_CFLAGS = $(SBM_TEST_CFLAGS)
+tests_unit_test_model_pairs_LDADD = $(SBM_TEST_LIBS)
 
 model_integration_tests = tests/integration/model_cli.sh tests/integration/model_bad_input.sh \
 	tests/integration/model_fit_validate.sh

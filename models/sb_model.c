@@ -20,6 +20,7 @@ static const struct subcommand subcommands[] = {
     {"rules", sbm_cmd_rules, "the seed's sizing rules R1-R13, derived and checked"},
     {"infer", sbm_cmd_infer, "LLM decode: tok/s per GPU against tok/s per user, seed claims R10-R12"},
     {"demand", sbm_cmd_demand, "interconnect demand (R13): chips x bandwidth x optical tiers"},
+    {"pairs", sbm_cmd_pairs, "sb_pairs matrices of bandwidth and latency, and the suspect nodes or links"},
 };
 
 static void usage(FILE *out)

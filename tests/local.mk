@@ -8,7 +8,7 @@ harness_unit_tests = tests/unit/test_stats tests/unit/test_options tests/unit/te
 	tests/unit/test_dtype tests/unit/test_pattern tests/unit/test_report \
 	tests/unit/test_coll_allreduce tests/unit/test_coll_alltoall tests/unit/test_coll_allgather \
 	tests/unit/test_coll_reduce_scatter tests/unit/test_coll_broadcast tests/unit/test_coll_sendrecv \
-	tests/unit/test_straggler
+	tests/unit/test_straggler tests/unit/test_schedule
 check_PROGRAMS += $(harness_unit_tests)
 TESTS += $(harness_unit_tests)
 tests_unit_test_stats_CFLAGS = $(SB_UNIT_CFLAGS)
@@ -37,6 +37,8 @@ tests_unit_test_coll_sendrecv_CFLAGS = $(SB_UNIT_CFLAGS)
 tests_unit_test_coll_sendrecv_LDADD = $(SB_UNIT_LIBS)
 tests_unit_test_straggler_CFLAGS = $(SB_UNIT_CFLAGS)
 tests_unit_test_straggler_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_schedule_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_schedule_LDADD = $(SB_UNIT_LIBS)
 
 # ---- integration tests (real mpirun runs; TAP from shell)
 harness_integration_tests = tests/integration/collectives.sh tests/integration/bad_input.sh \

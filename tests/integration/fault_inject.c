@@ -7,7 +7,9 @@
  *   SB_FAULT=stall     sleep SB_FAULT_DELAY_US once, on the first affected call
  *   SB_FAULT=mute      the affected rank sends nothing in the preflight (communicator
  *                      "scalebench_preflight"): a rank its peers cannot hear from
- *   SB_FAULT_RANK      the rank affected (default 0; -1 = every rank)
+ *   SB_FAULT_RANK      the rank affected (default 0; -1 = every rank), in the call's communicator
+ *   SB_FAULT_WORLD_RANK the rank affected, in MPI_COMM_WORLD (overrides SB_FAULT_RANK: sb_pairs
+ *                      measures on a communicator per pair, where ranks are numbered anew)
  *   SB_FAULT_MIN_BYTES only calls moving at least this many bytes per rank (default 0)
  * Only calls on the communicator the MPI backend names "scalebench_measured" are touched:
  * the harness's control traffic (iteration decisions, gathers) must stay intact. */
@@ -32,6 +34,11 @@ static int affected(MPI_Comm comm, int count, MPI_Datatype type)
     MPI_Type_size(type, &size);
     const char *r = getenv("SB_FAULT_RANK"), *m = getenv("SB_FAULT_MIN_BYTES");
     int want = r ? atoi(r) : 0;
+    const char *w = getenv("SB_FAULT_WORLD_RANK");
+    if (w) {
+        want = atoi(w);
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    }
     long long min_bytes = m ? atoll(m) : 0;
     return (want < 0 || want == rank) && (long long)count * size >= min_bytes;
 }
