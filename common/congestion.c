@@ -79,14 +79,21 @@ int sb_congestion_setup(struct run *run, char *err, size_t len)
         snprintf(err, len, "--background: cannot split the ranks into two halves or allocate the traffic's buffers");
         return 2;
     }
-    if (run->comm.rank == 0) {
-        char note[256];
-        snprintf(note, sizeof note, "--background alltoall: the %d even ranks measure, the %d odd ranks run "
-                 "all-to-all of %zu bytes per rank back to back; each point alone, then with that traffic",
-                 run->comm.size - c->background_ranks, c->background_ranks, c->traffic_bytes);
-        sb_report_note(&run->report, note);
-    }
     return 0;
+}
+
+int sb_congestion_measuring_ranks(const struct run *run) { return run->comm.size - run->comm.size / 2; }
+
+void sb_congestion_describe(struct run *run)
+{
+    struct sb_congestion *c = run->congestion;
+    if (run->comm.rank != 0 || !c)
+        return;
+    char note[256];
+    snprintf(note, sizeof note, "--background alltoall: the %d even ranks measure, the %d odd ranks run "
+             "all-to-all of %zu bytes per rank back to back; each point alone, then with that traffic",
+             run->comm.size - c->background_ranks, c->background_ranks, c->traffic_bytes);
+    sb_report_note(&run->report, note);
 }
 
 /* Background ranks: all-to-all until every measuring rank has finished (a nonblocking barrier

@@ -340,6 +340,13 @@ static bool in_place_available(const struct run *run)
     return !run->be.in_place_ok || run->be.in_place_ok(&run->be, run->coll->name);
 }
 
+/* The ranks one call runs on, which the element counts depend on: all of them, or with
+ * --background the measuring half (a pair's exchange has the same layout on any count). */
+static int measuring_ranks(const struct run *run)
+{
+    return run->congestion ? sb_congestion_measuring_ranks(run) : run->comm.size;
+}
+
 static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
 {
     const char *why = NULL, *impl = run->be.support(&run->be, t, op, &why);
@@ -352,7 +359,7 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
     struct sb_size sizes[SB_MAX_SIZES * 4];
     char notes[8192];
     size_t elem = sb_dtype_size(t);
-    size_t n = sb_sweep_build(&run->opt, run->coll, elem, run->comm.size, sizes,
+    size_t n = sb_sweep_build(&run->opt, run->coll, elem, measuring_ranks(run), sizes,
                               sizeof sizes / sizeof *sizes, notes, sizeof notes);
     if (run->comm.rank == 0) {
         sb_progress_clear(&run->progress);
@@ -413,8 +420,8 @@ static size_t count_points(const struct run *run)
     for (int t = 0; t < SB_DTYPE_COUNT; t++)
         for (int op = 0; op < SB_OP_COUNT; op++)
             if (wanted(run, t, op))
-                total += places * sb_sweep_build(&run->opt, run->coll, sb_dtype_size((enum sb_dtype)t), run->comm.size,
-                                                 sizes, MAX, notes, sizeof notes);
+                total += places * sb_sweep_build(&run->opt, run->coll, sb_dtype_size((enum sb_dtype)t),
+                                                 measuring_ranks(run), sizes, MAX, notes, sizeof notes);
     free(sizes);
     return run->coll->pairwise ? total * (size_t)sb_pairwise_pairs(run) : total;
 }
@@ -438,12 +445,8 @@ static int sweep(struct run *run)
         sb_run_complain(run, msg);
         return 2;
     }
-    char err[ERRLEN] = "";
-    if ((run->coll->pairwise && sb_pairwise_check(run, err, sizeof err) != 0) ||
-        (run->opt.background && sb_congestion_setup(run, err, sizeof err) != 0)) {
-        sb_run_complain(run, err);
-        return 2;
-    }
+    if (run->opt.background)
+        sb_congestion_describe(run);
     if (run->comm.rank == 0)
         sb_progress_init(&run->progress, progress_wanted(run), count_points(run));
     for (int t = 0; t < SB_DTYPE_COUNT && rc == 0; t++)
@@ -571,10 +574,27 @@ static int setup(struct run *run)
     return open_outputs(run);
 }
 
+/* What sb_pairs and --background need of the job, checked before anything is printed. */
+static int fits_the_job(struct run *run)
+{
+    char err[ERRLEN] = "";
+    if ((run->coll->pairwise && sb_pairwise_check(run, err, sizeof err) != 0) ||
+        (run->opt.background && sb_congestion_setup(run, err, sizeof err) != 0)) {
+        sb_run_complain(run, err);
+        return 2;
+    }
+    return 0;
+}
+
 static int run_benchmark(struct run *run, int argc, char **argv)
 {
     int rc = setup(run);
+    if (rc == 0)
+        rc = fits_the_job(run);
     if (rc) {
+        sb_congestion_teardown(run);
+        if (run->be.finalize)
+            run->be.finalize(&run->be);
         sb_placement_close(&run->place);
         return rc;
     }

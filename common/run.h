@@ -90,6 +90,8 @@ json_t *sb_pairwise_verdict(struct run *run);
 /* --background (congestion.c): sets up the two halves (2 with the line in err when it cannot);
  * measures one point alone and under the background traffic; the summary; tears down. */
 int sb_congestion_setup(struct run *run, char *err, size_t len);
+void sb_congestion_describe(struct run *run); /* rank 0: the note saying how it is done */
+int sb_congestion_measuring_ranks(const struct run *run);
 void sb_congestion_point(struct run *run, const struct sb_size *size, enum sb_dtype t, enum sb_op op, bool in_place,
                          const char *op_impl);
 json_t *sb_congestion_summary(struct run *run);
