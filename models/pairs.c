@@ -66,24 +66,30 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Every node's best pair (goodness), NAN where it has none; returns the upper median of them. */
-static double reference(const struct sbm_pairs_matrix *m, const struct metric *mt, double *cap, double *scratch)
+static double upper_median(double *v, int k)
+{
+    qsort(v, (size_t)k, sizeof *v, cmp_double);
+    return v[k / 2];
+}
+
+/* Every member's score, the upper median of its pairs' goodness (NAN where it has none), and the
+ * reference: the upper median of the scores.  A median, not the best pair, so that noise does
+ * not raise the reference (the largest of 63 noisy pairs sits ~3 sigma high); the upper one, so
+ * that with 2 pairs a member's healthy pair counts, not the average with its bad one. */
+static double reference(const struct sbm_pairs_matrix *m, const struct metric *mt, double *score, double *scratch)
 {
     int n = m->n, k = 0;
     for (int i = 0; i < n; i++) {
-        cap[i] = NAN;
-        for (int j = 0; j < n; j++) {
-            double v = mt->values[i * n + j];
-            if (j != i && !isnan(v) && (isnan(cap[i]) || goodness(mt, v) > cap[i]))
-                cap[i] = goodness(mt, v);
-        }
-        if (!isnan(cap[i]))
-            scratch[k++] = cap[i];
+        int pairs = 0;
+        for (int j = 0; j < n; j++)
+            if (j != i && !isnan(mt->values[i * n + j]))
+                scratch[pairs++] = goodness(mt, mt->values[i * n + j]);
+        score[i] = pairs ? upper_median(scratch, pairs) : NAN;
     }
-    if (k == 0)
-        return NAN;
-    qsort(scratch, (size_t)k, sizeof *scratch, cmp_double);
-    return scratch[k / 2];
+    for (int i = 0; i < n; i++)
+        if (!isnan(score[i]))
+            scratch[k++] = score[i];
+    return k ? upper_median(scratch, k) : NAN;
 }
 
 static int add_suspect(struct sbm_pairs_verdict *v, const struct sbm_suspect *s)
@@ -129,20 +135,20 @@ static int judge_metric(const struct sbm_pairs_matrix *m, const struct metric *m
                         struct sbm_pairs_verdict *v)
 {
     int n = m->n, rc = 0;
-    double *cap = malloc((size_t)n * sizeof *cap), *scratch = malloc((size_t)n * sizeof *scratch);
+    double *score = malloc((size_t)n * sizeof *score), *scratch = malloc((size_t)n * sizeof *scratch);
     int *suspect = calloc((size_t)n, sizeof *suspect);
-    if (!cap || !scratch || !suspect) {
+    if (!score || !scratch || !suspect) {
         rc = -1;
         goto out;
     }
-    double ref = reference(m, mt, cap, scratch);
+    double ref = reference(m, mt, score, scratch);
     *ref_out = isnan(ref) ? NAN : goodness(mt, ref);
     if (isnan(ref))
         goto out;
     for (int i = 0; i < n && rc == 0; i++) {
         struct sbm_suspect s;
         node_evidence(m, mt, ref, i, &s);
-        suspect[i] = s.bad > 0 && (cap[i] < mt->keep * ref || (2 * s.bad > s.pairs && s.bad >= 2));
+        suspect[i] = 2 * s.bad > s.pairs;
         if (suspect[i])
             rc = add_suspect(v, &s);
     }
@@ -158,7 +164,7 @@ static int judge_metric(const struct sbm_pairs_matrix *m, const struct metric *m
             rc = add_suspect(v, &s);
         }
 out:
-    free(cap);
+    free(score);
     free(scratch);
     free(suspect);
     return rc;
@@ -223,10 +229,10 @@ void sbm_pairs_suspect_text(const struct sbm_pairs_matrix *m, const struct sbm_p
 void sbm_pairs_rule_text(const struct sbm_pairs_rule *rule, char *buf, size_t len)
 {
     snprintf(buf, len,
-             "reference = upper median over members of each member's best pair; a pair is bad below %.0f%% of "
-             "the reference bandwidth or above %.1fx the reference latency; a member is a suspect when its best "
-             "pair is bad or more than half (and >= 2) of its pairs are; a bad pair between two members that are "
-             "not suspects is a suspect link",
+             "reference = upper median over members of each member's upper-median pair; a pair is bad below "
+             "%.0f%% of the reference bandwidth or above %.1fx the reference latency; a member is a suspect when "
+             "more than half of its pairs are bad; a bad pair between two members that are not suspects is a "
+             "suspect link",
              100 * (1 - rule->bw_drop), 1 + rule->lat_rise);
 }
 

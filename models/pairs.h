@@ -2,16 +2,16 @@
  * bandwidth and latency, and a robust outlier rule.
  *
  * The rule, per metric (bandwidth: higher is better; latency: its inverse is used):
- *   - a node's capability is its best pair: a slow NIC, port or cable caps every pair of that
- *     node, so its best pair is slow too, while a healthy node has some healthy pair;
- *   - the reference is the upper median of the nodes' capabilities (robust to a few bad nodes
- *     and to noise: each is a maximum);
+ *   - a member's score is the upper median of its pairs: a slow NIC, port or cable drags most of
+ *     that member's pairs down, while a healthy member's pairs are mostly healthy;
+ *   - the reference is the upper median of the members' scores (medians, so noise does not
+ *     move it; it assumes most members are healthy);
  *   - a pair is bad when it is below (1 - drop) x the reference (bandwidth) or above
  *     (1 + rise) x the reference (latency);
- *   - a node is a suspect when its capability is itself bad, or when more than half of its
- *     pairs (and at least 2) are bad; a bad pair between two nodes that are not suspects is a
- *     suspect link.
- * With 2 members there is one pair and nothing to compare it with: nobody is named. */
+ *   - a member is a suspect when more than half of its pairs are bad; a bad pair between two
+ *     members that are not suspects is a suspect link.
+ * With 2 members there is one pair and nothing to compare it with: nobody is named; when half
+ * or more of the members are slow, the slow ones look normal and nobody is named either. */
 #ifndef SBM_PAIRS_H
 #define SBM_PAIRS_H
 
