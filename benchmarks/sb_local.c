@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gpuinfo.h"
 #include "local_bw.h"
 #include "report.h"
 #include "revision.h"
@@ -59,13 +60,19 @@ static void header(struct run *r, int argc, char **argv, bool gpu_ok)
     json_t *gpu = gpu_ok ? json_pack("{s:b, s:s, s:f, s:s}", "available", 1, "name", r->gpu_name, "dram_peak_gbps",
                                      r->gpu_peak, "reduce", no_reduce)
                          : json_pack("{s:b, s:s}", "available", 0, "why", r->gpu_why);
-    emit(r, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "schema", SB_SCHEMA,
-                      "type", "run", "benchmark", "sb_local", "collective", "local", "version", PACKAGE_VERSION,
-                      "git_revision", SB_GIT_REVISION, "host", host, "cpu_model", cpu, "command_line", cmd,
-                      "start_time", now, "timer", "CLOCK_MONOTONIC", "gpu", gpu, "options", options_json(r->o)));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "schema", SB_SCHEMA,
+                          "type", "run", "benchmark", "sb_local", "collective", "local", "version", PACKAGE_VERSION,
+                          "git_revision", SB_GIT_REVISION, "host", host, "cpu_model", cpu, "command_line", cmd,
+                          "start_time", now, "timer", "CLOCK_MONOTONIC", "gpu", gpu, "options", options_json(r->o));
+    json_t *gpus = sb_gpuinfo_json();
+    char gpus_line[1024];
+    sb_gpuinfo_summary(gpus, gpus_line, sizeof gpus_line);
+    json_object_set_new(o, "gpus", gpus);
+    emit(r, o);
     fprintf(r->table, "# scalebench %s sb_local on %s; CPU: %s; %d host thread(s)\n", PACKAGE_VERSION, host, cpu,
             r->o->threads);
     fprintf(r->table, "# GPU: %s\n", gpu_ok ? r->gpu_name : r->gpu_why);
+    fprintf(r->table, "# GPUs: %s\n", gpus_line);
     if (gpu_ok)
         fprintf(r->table, "# note: no device reduction (gamma on the GPU needs a CUDA kernel): copies only\n");
     fprintf(r->table, "# bytes = one buffer; GB/s = bytes / median time (G = 1e9): a copy's one-way size; for\n"

@@ -19,16 +19,32 @@ common_libsbharness_a_SOURCES = \
 	common/straggler.c common/straggler.h \
 	common/preflight.c common/preflight.h \
 	common/comm.h common/comm_mpi.c \
-	common/backend.h common/backend.c common/backend_mpi.c
+	common/backend.h common/backend.c common/backend_mpi.c \
+	common/gpuinfo.h common/gpuinfo.c common/gpuinfo_nvml.c
 
 # The pairs verdict (sb_pairs' summary) is the models' outlier rule (models/pairs.c).
-SB_HARNESS_LIBS = common/libsbharness.a models/libsbmodel.a $(SB_TOPO_LIBS) $(HWLOC_LIBS) $(JANSSON_LIBS) $(NUMA_LIBS) -lpthread -lm
+SB_HARNESS_LIBS = common/libsbharness.a models/libsbmodel.a $(SB_TOPO_LIBS) $(HWLOC_LIBS) $(JANSSON_LIBS) $(NUMA_LIBS) -ldl -lpthread -lm
 
-# The NCCL backend, only where configure found CUDA and NCCL (common/backend.c asks for it).
+# The NCCL backend, only where configure found CUDA and NCCL (common/backend.c asks for it),
+# and the NCCL version for the header (gpuinfo_nccl.c, or gpuinfo_nonccl.c saying "not built").
 if HAVE_NCCL
-common_libsbharness_a_SOURCES += common/backend_nccl.c
-common_libsbharness_a_CPPFLAGS += $(CUDA_CPPFLAGS) $(NCCL_CPPFLAGS)
-SB_HARNESS_LIBS += $(NCCL_LDFLAGS) $(NCCL_LIBS) $(CUDA_LDFLAGS) $(CUDA_LIBS)
+common_libsbharness_a_SOURCES += common/backend_nccl.c common/gpuinfo_nccl.c
+common_libsbharness_a_CPPFLAGS += $(NCCL_CPPFLAGS)
+SB_HARNESS_LIBS += $(NCCL_LDFLAGS) $(NCCL_LIBS)
+EXTRA_DIST += common/gpuinfo_nonccl.c
 else
-EXTRA_DIST += common/backend_nccl.c
+common_libsbharness_a_SOURCES += common/gpuinfo_nonccl.c
+EXTRA_DIST += common/backend_nccl.c common/gpuinfo_nccl.c
+endif
+
+# The CUDA runtime's view of the GPUs for the header (gpuinfo_cuda.c, or gpuinfo_nocuda.c saying
+# "built without CUDA"); the NCCL backend needs the runtime too (HAVE_NCCL implies HAVE_CUDA).
+if HAVE_CUDA
+common_libsbharness_a_SOURCES += common/gpuinfo_cuda.c
+common_libsbharness_a_CPPFLAGS += $(CUDA_CPPFLAGS)
+SB_HARNESS_LIBS += $(CUDA_LDFLAGS) $(CUDA_LIBS)
+EXTRA_DIST += common/gpuinfo_nocuda.c
+else
+common_libsbharness_a_SOURCES += common/gpuinfo_nocuda.c
+EXTRA_DIST += common/gpuinfo_cuda.c
 endif

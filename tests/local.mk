@@ -8,7 +8,7 @@ harness_unit_tests = tests/unit/test_stats tests/unit/test_options tests/unit/te
 	tests/unit/test_dtype tests/unit/test_pattern tests/unit/test_report \
 	tests/unit/test_coll_allreduce tests/unit/test_coll_alltoall tests/unit/test_coll_allgather \
 	tests/unit/test_coll_reduce_scatter tests/unit/test_coll_broadcast tests/unit/test_coll_sendrecv \
-	tests/unit/test_straggler tests/unit/test_schedule
+	tests/unit/test_straggler tests/unit/test_schedule tests/unit/test_gpuinfo
 check_PROGRAMS += $(harness_unit_tests)
 TESTS += $(harness_unit_tests)
 tests_unit_test_stats_CFLAGS = $(SB_UNIT_CFLAGS)
@@ -39,6 +39,8 @@ tests_unit_test_straggler_CFLAGS = $(SB_UNIT_CFLAGS)
 tests_unit_test_straggler_LDADD = $(SB_UNIT_LIBS)
 tests_unit_test_schedule_CFLAGS = $(SB_UNIT_CFLAGS)
 tests_unit_test_schedule_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_gpuinfo_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_gpuinfo_LDADD = $(SB_UNIT_LIBS)
 
 # ---- integration tests (real mpirun runs; TAP from shell)
 harness_integration_tests = tests/integration/collectives.sh tests/integration/bad_input.sh \
@@ -53,4 +55,12 @@ check_DATA = tests/integration/libsbfault.so
 CLEANFILES += tests/integration/libsbfault.so
 tests/integration/libsbfault.so: $(top_srcdir)/tests/integration/fault_inject.c
 	@mkdir -p tests/integration
+	$(AM_V_CC)$(CC) -shared -fPIC $(SB_CFLAGS) -o $@ $<
+
+# A stand-in NVML for tests/unit/test_gpuinfo (loaded through SB_NVML_LIBRARY; test only).
+check_DATA += tests/unit/libsbfakenvml.so
+CLEANFILES += tests/unit/libsbfakenvml.so
+EXTRA_DIST += tests/unit/fake_nvml.c
+tests/unit/libsbfakenvml.so: $(top_srcdir)/tests/unit/fake_nvml.c
+	@mkdir -p tests/unit
 	$(AM_V_CC)$(CC) -shared -fPIC $(SB_CFLAGS) -o $@ $<
