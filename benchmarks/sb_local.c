@@ -1,6 +1,7 @@
-/* sb_local: single-node bandwidths for the cost model (kernels in common/local_bw.c).
- * bytes = ONE buffer's size; bandwidth = bytes / median time: a copy's one-way size, and for the
- * reduction the reduced vector (what the model's gamma, us per reduced byte, means). */
+/* sb_local: single-node bandwidths for the cost model (kernels in common/local_bw.c; device
+ * reduction kernels in common/local_kernels.cu).  bytes = ONE buffer's size; bandwidth = bytes /
+ * median time: a copy's one-way size, and for a reduction (host or device) the reduced vector
+ * (what the model's gamma, us per reduced byte, means). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -56,10 +57,13 @@ static void header(struct run *r, int argc, char **argv, bool gpu_ok)
     sb_utc_now(now, sizeof now);
     for (int i = 0; i < argc; i++)
         snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), "%s%s", i ? " " : "", argv[i]);
-    const char *no_reduce = "absent from this version: the device reduction needs a CUDA kernel";
-    json_t *gpu = gpu_ok ? json_pack("{s:b, s:s, s:f, s:s}", "available", 1, "name", r->gpu_name, "dram_peak_gbps",
-                                     r->gpu_peak, "reduce", no_reduce)
+    const char *no_reduce = sb_local_dreduce_absent(); /* whether this build has the kernels */
+    json_t *gpu = gpu_ok ? json_pack("{s:b, s:s, s:f}", "available", 1, "name", r->gpu_name, "dram_peak_gbps",
+                                     r->gpu_peak)
                          : json_pack("{s:b, s:s}", "available", 0, "why", r->gpu_why);
+    json_object_set_new(gpu, "device_reduce", json_boolean(no_reduce == NULL));
+    if (no_reduce)
+        json_object_set_new(gpu, "device_reduce_why", json_string(no_reduce));
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "schema", SB_SCHEMA,
                           "type", "run", "benchmark", "sb_local", "collective", "local", "version", PACKAGE_VERSION,
                           "git_revision", SB_GIT_REVISION, "host", host, "cpu_model", cpu, "command_line", cmd,
@@ -73,11 +77,12 @@ static void header(struct run *r, int argc, char **argv, bool gpu_ok)
             r->o->threads);
     fprintf(r->table, "# GPU: %s\n", gpu_ok ? r->gpu_name : r->gpu_why);
     fprintf(r->table, "# GPUs: %s\n", gpus_line);
-    if (gpu_ok)
-        fprintf(r->table, "# note: no device reduction (gamma on the GPU needs a CUDA kernel): copies only\n");
+    if (gpu_ok && no_reduce)
+        fprintf(r->table, "# note: no device reduction (dreduce): %s\n", no_reduce);
     fprintf(r->table, "# bytes = one buffer; GB/s = bytes / median time (G = 1e9): a copy's one-way size; for\n"
-                      "#   reduce (out = in1 + ... + ink, k = %d) the reduced vector: memory traffic is (k+1) x bytes.\n"
-                      "# wrong = elements (reduce) or bytes (copies) differing, checked in an untimed call.\n",
+                      "#   reduce and dreduce (out = in1 + ... + ink, k = %d; host, device) the reduced vector:\n"
+                      "#   memory traffic is (k+1) x bytes.  Device: host clock around the call + synchronise.\n"
+                      "# wrong = elements (reductions) or bytes (copies) differing, checked in an untimed call.\n",
             r->o->k);
 }
 
@@ -90,15 +95,17 @@ static void table_heading(struct run *r, enum sb_local_test t, const char *dtype
 
 static const char *memory_of(enum sb_local_test t)
 {
-    return t == SB_LT_MEMCPY || t == SB_LT_REDUCE ? "host" : t == SB_LT_D2D ? "device" : "pinned";
+    if (t == SB_LT_MEMCPY || t == SB_LT_REDUCE)
+        return "host";
+    return t == SB_LT_D2D || t == SB_LT_DREDUCE ? "device" : "pinned";
 }
 
 static json_t *record(struct run *r, const struct sb_local_buf *b, const struct sb_local_timing *tm, int64_t wrong,
                       const char *error)
 {
     const struct sb_stats *s = &tm->stats;
-    bool red = b->test == SB_LT_REDUCE;
-    double peak = b->test == SB_LT_D2D ? r->gpu_peak : 0;
+    bool red = sb_local_test_is_reduce(b->test);
+    double peak = b->test == SB_LT_D2D || b->test == SB_LT_DREDUCE ? r->gpu_peak : 0;
     json_t *time = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "min", s->min, "median", s->median, "mean", s->mean,
                              "p99", s->p99, "max", s->max, "stddev", s->stddev);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:I, s:I, s:i, s:i}", "schema",
@@ -116,8 +123,8 @@ static json_t *record(struct run *r, const struct sb_local_buf *b, const struct 
     json_object_set_new(o, "bandwidth_gbps", json_real(sb_local_gbps(b->bytes, s->median)));
     json_object_set_new(o, "wrong", json_integer(wrong));
     json_object_set_new(o, "nominal_peak_gbps", peak > 0 ? json_real(peak) : json_null());
-    json_object_set_new(o, "timing", json_string("one call (copy, or reduction; device: copy + synchronise), "
-                                                 "CLOCK_MONOTONIC around it"));
+    json_object_set_new(o, "timing", json_string("one call (copy, or reduction; device: copy or one reduction "
+                                                 "kernel launch, + synchronise), CLOCK_MONOTONIC around it"));
     json_object_set_new(o, "error", error ? json_string(error) : json_null());
     return o;
 }
@@ -157,9 +164,10 @@ static void point(struct run *r, enum sb_local_test t, enum sb_dtype dt, size_t 
 
 static void sweep(struct run *r, enum sb_local_test t, enum sb_dtype dt)
 {
-    table_heading(r, t, t == SB_LT_REDUCE ? sb_dtype_name(dt) : "none", memory_of(t));
+    bool red = sb_local_test_is_reduce(t);
+    table_heading(r, t, red ? sb_dtype_name(dt) : "none", memory_of(t));
     for (size_t s = r->o->min_bytes; s <= r->o->max_bytes; s *= r->o->step_factor) {
-        size_t es = t == SB_LT_REDUCE ? sb_dtype_size(dt) : 1;
+        size_t es = red ? sb_dtype_size(dt) : 1;
         if (s >= es)
             point(r, t, dt, s);
         if (s > r->o->max_bytes / r->o->step_factor)
@@ -173,10 +181,31 @@ static bool only_device_tests(const struct sb_local_options *o)
     return !o->tests_all && !o->tests[SB_LT_MEMCPY] && !o->tests[SB_LT_REDUCE];
 }
 
+static bool any_device_test(const struct sb_local_options *o)
+{
+    return o->tests[SB_LT_H2D] || o->tests[SB_LT_D2H] || o->tests[SB_LT_D2D] || o->tests[SB_LT_DREDUCE];
+}
+
+/* dreduce asked for by name and nothing else. */
+static bool only_dreduce(const struct sb_local_options *o)
+{
+    for (int t = 0; t < SB_LT_COUNT; t++)
+        if (t != SB_LT_DREDUCE && o->tests[t])
+            return false;
+    return !o->tests_all;
+}
+
 static void drop_device_tests(struct run *r, struct sb_local_options *o)
 {
-    fprintf(r->table, "# note: device tests (h2d, d2h, d2d) skipped: %s\n", r->gpu_why);
-    o->tests[SB_LT_H2D] = o->tests[SB_LT_D2H] = o->tests[SB_LT_D2D] = false;
+    fprintf(r->table, "# note: device tests (h2d, d2h, d2d, dreduce) skipped: %s\n", r->gpu_why);
+    o->tests[SB_LT_H2D] = o->tests[SB_LT_D2H] = o->tests[SB_LT_D2D] = o->tests[SB_LT_DREDUCE] = false;
+}
+
+/* A GPU but no reduction kernels in this build: dreduce is skipped with the reason. */
+static void drop_dreduce(struct run *r, struct sb_local_options *o)
+{
+    fprintf(r->table, "# note: device test dreduce skipped: %s\n", sb_local_dreduce_absent());
+    o->tests[SB_LT_DREDUCE] = false;
 }
 
 static int open_json(struct run *r, const char *path)
@@ -201,9 +230,10 @@ static int run_all(struct run *r, struct sb_local_options *o)
     for (int t = 0; t < SB_LT_COUNT; t++) {
         if (!o->tests[t])
             continue;
-        if (t != SB_LT_REDUCE)
+        bool red = sb_local_test_is_reduce(t);
+        if (!red)
             sweep(r, t, SB_FLOAT);
-        for (int d = 0; t == SB_LT_REDUCE && d < SB_DTYPE_COUNT; d++)
+        for (int d = 0; red && d < SB_DTYPE_COUNT; d++)
             if (o->dtypes[d])
                 sweep(r, t, d);
     }
@@ -232,12 +262,16 @@ int main(int argc, char **argv)
         return 0;
     }
     struct run r = {.o = &o};
-    bool want_gpu = o.tests[SB_LT_H2D] || o.tests[SB_LT_D2H] || o.tests[SB_LT_D2D];
+    bool want_gpu = any_device_test(&o);
     bool gpu_ok = sb_local_gpu_probe(r.gpu_name, sizeof r.gpu_name, r.gpu_why, sizeof r.gpu_why) == 0;
     if (gpu_ok)
         r.gpu_peak = sb_local_gpu_dram_gbps();
     if (want_gpu && !gpu_ok && only_device_tests(&o)) {
         fprintf(stderr, "sb_local: cannot run the device tests: %s\n", r.gpu_why);
+        return 2;
+    }
+    if (gpu_ok && o.tests[SB_LT_DREDUCE] && sb_local_dreduce_absent() && only_dreduce(&o)) {
+        fprintf(stderr, "sb_local: cannot run dreduce: %s\n", sb_local_dreduce_absent());
         return 2;
     }
     if (open_json(&r, o.json_path) != 0)
@@ -251,6 +285,8 @@ int main(int argc, char **argv)
         header(&r, argc, argv, gpu_ok);
         if (want_gpu && !gpu_ok)
             drop_device_tests(&r, &o);
+        else if (o.tests[SB_LT_DREDUCE] && sb_local_dreduce_absent())
+            drop_dreduce(&r, &o);
         code = run_all(&r, &o);
     }
     sb_lpool_destroy(r.pool);

@@ -10,15 +10,17 @@
 #include <string.h>
 #include <strings.h>
 
+#include "local_kernels.h"
 #include "options.h"
 #include "timing.h"
 
 /* ------------------------------------------------------------------ tests and options */
 
-static const char *test_names[SB_LT_COUNT] = {"memcpy", "reduce", "h2d", "d2h", "d2d"};
+static const char *test_names[SB_LT_COUNT] = {"memcpy", "reduce", "h2d", "d2h", "d2d", "dreduce"};
 
 const char *sb_local_test_name(enum sb_local_test t) { return test_names[t]; }
 bool sb_local_test_is_device(enum sb_local_test t) { return t >= SB_LT_H2D; }
+bool sb_local_test_is_reduce(enum sb_local_test t) { return t == SB_LT_REDUCE || t == SB_LT_DREDUCE; }
 
 int sb_local_test_parse(const char *name)
 {
@@ -55,13 +57,14 @@ void sb_local_usage(FILE *out)
     fprintf(out,
             "Usage: sb_local [options]\n"
             "Single-node bandwidths for the cost model: host memcpy, host reduction of k buffers (the\n"
-            "gamma term, \"collective\": \"local\"), and on a CUDA build with a GPU pinned H2D, D2H and D2D.\n"
-            "  --test LIST          memcpy,reduce,h2d,d2h,d2d or all (default all; device tests are\n"
-            "                       skipped with a note when no GPU can be used)\n"
+            "gamma term, \"collective\": \"local\"), and on a CUDA build with a GPU pinned H2D, D2H and D2D\n"
+            "copies and the device reduction dreduce (the GPU's gamma; needs a build with nvcc).\n"
+            "  --test LIST          memcpy,reduce,h2d,d2h,d2d,dreduce or all (default all; device tests\n"
+            "                       are skipped with a note when no GPU can be used)\n"
             "  -b, --minbytes N     smallest buffer (default 1K); -e, --maxbytes N largest (default 64M)\n"
             "  -f, --stepfactor F   multiply the size by F (default 2)\n"
-            "  -d, --datatype LIST  reduce: %s (default float)\n"
-            "  -k, --buffers K      reduce: buffers summed, 2..%d (default 2: what the model's gamma means)\n"
+            "  -d, --datatype LIST  reduce, dreduce: %s (default float)\n"
+            "  -k, --buffers K      reduce, dreduce: buffers summed, 2..%d (default 2: what the model's gamma means)\n"
             "  --threads N          host threads sharing each call (default 1: per-core bandwidth)\n"
             "  -n, --iters N        fixed iterations (default: adaptive, see --precision, --max-time)\n"
             "  -w, --warmup N       untimed calls first (default 5)\n"
@@ -125,7 +128,8 @@ static int parse_one(struct sb_local_options *o, int c, const char *arg, char *e
     switch (c) {
     case OPT_TEST:
         return parse_list(arg, sb_local_test_parse, o->tests, SB_LT_COUNT, &o->tests_all)
-                   ? fail(err, errlen, "--test", arg, "accepted: memcpy, reduce, h2d, d2h, d2d, all (or a comma list)")
+                   ? fail(err, errlen, "--test", arg, "accepted: memcpy, reduce, h2d, d2h, d2d, dreduce, all "
+                                                           "(or a comma list)")
                    : 0;
     case 'b':
     case 'e':
@@ -324,12 +328,15 @@ static void chunk(size_t count, size_t align, int id, int n, size_t *lo, size_t 
 
 /* Values stay below exact_max / k, so every partial sum is an exactly representable integer
  * in every type (fp16 up to 2048, bf16 up to 256): the check can be exact. */
-int64_t sb_local_value(enum sb_dtype t, int k, int j, size_t i)
+uint64_t sb_local_modulus(enum sb_dtype t, int k)
 {
     int64_t m = sb_dtype_exact_max(t) / k;
-    if (m > 65521)
-        m = 65521;
-    return (int64_t)((i + 7 * (size_t)j) % (size_t)m);
+    return m > 65521 ? 65521 : (uint64_t)m;
+}
+
+int64_t sb_local_value(enum sb_dtype t, int k, int j, size_t i)
+{
+    return (int64_t)SB_LOCAL_PATTERN(i, j, sb_local_modulus(t, k));
 }
 
 int64_t sb_local_expected(enum sb_dtype t, int k, size_t i)
@@ -406,7 +413,7 @@ void sb_local_reduce(enum sb_dtype t, void *out, void *const *in, int k, size_t 
 
 static size_t elem_size(const struct sb_local_buf *b)
 {
-    return b->test == SB_LT_REDUCE ? sb_dtype_size(b->dtype) : 1;
+    return sb_local_test_is_reduce(b->test) ? sb_dtype_size(b->dtype) : 1;
 }
 
 static void work_call(void *ctx, int id, int n)
@@ -444,7 +451,7 @@ int sb_local_buf_init(struct sb_local_buf *b, enum sb_local_test t, enum sb_dtyp
     memset(b, 0, sizeof *b);
     b->test = t;
     b->dtype = dtype;
-    b->k = t == SB_LT_REDUCE ? k : 1;
+    b->k = sb_local_test_is_reduce(t) ? k : 1;
     b->pool = pool;
     size_t es = elem_size(b);
     b->count = bytes / es;

@@ -1,5 +1,6 @@
 /* sb_local's kernels: single-node bandwidths that feed the cost model (host memcpy, host reduction
- * of k buffers = the gamma term, and on a CUDA build pinned H2D/D2H and device D2D copies), the
+ * of k buffers = the gamma term, and on a CUDA build pinned H2D/D2H and device D2D copies and,
+ * where nvcc built the kernels, the device reduction of k buffers = the GPU's gamma), the
  * options, and a one-process timing loop with the harness' adaptive rule. */
 #ifndef SB_LOCAL_BW_H
 #define SB_LOCAL_BW_H
@@ -12,7 +13,8 @@
 #include "dtype.h"
 #include "stats.h"
 
-enum sb_local_test { SB_LT_MEMCPY, SB_LT_REDUCE, SB_LT_H2D, SB_LT_D2H, SB_LT_D2D, SB_LT_COUNT };
+/* Device tests come after SB_LT_REDUCE; SB_LT_DREDUCE is the device reduction. */
+enum sb_local_test { SB_LT_MEMCPY, SB_LT_REDUCE, SB_LT_H2D, SB_LT_D2H, SB_LT_D2D, SB_LT_DREDUCE, SB_LT_COUNT };
 
 #define SB_LOCAL_MAX_K 16
 #define SB_LOCAL_MAX_THREADS 1024
@@ -20,6 +22,7 @@ enum sb_local_test { SB_LT_MEMCPY, SB_LT_REDUCE, SB_LT_H2D, SB_LT_D2H, SB_LT_D2D
 const char *sb_local_test_name(enum sb_local_test t);
 int sb_local_test_parse(const char *name); /* -1 when unknown */
 bool sb_local_test_is_device(enum sb_local_test t);
+bool sb_local_test_is_reduce(enum sb_local_test t); /* reduce or dreduce: k buffers, a dtype */
 
 struct sb_local_options {
     bool tests[SB_LT_COUNT];
@@ -47,7 +50,7 @@ void sb_lpool_destroy(struct sb_lpool *p);
 /* One benchmark point's buffers: inputs in[0..k-1] (src for memcpy), out (dst). */
 struct sb_local_buf {
     enum sb_local_test test;
-    enum sb_dtype dtype;      /* reduce only */
+    enum sb_dtype dtype;      /* reduce, dreduce only */
     int k;
     size_t bytes, count;      /* bytes of ONE buffer; count = elements (memcpy: bytes) */
     void *in[SB_LOCAL_MAX_K];
@@ -65,7 +68,10 @@ int sb_local_run(struct sb_local_buf *b);
 /* Poisons out, runs once more and counts what differs: reduce, elements; copies, bytes. */
 int64_t sb_local_verify(struct sb_local_buf *b);
 
-/* The exact test pattern: element i of input j, and the sum the reduction must produce. */
+/* The exact test pattern: element i of input j is SB_LOCAL_PATTERN(i, j, m) (local_kernels.h,
+ * shared with the device fill) with m = sb_local_modulus(t, k), and the sum the reduction (host
+ * or device) must produce. */
+uint64_t sb_local_modulus(enum sb_dtype t, int k);
 int64_t sb_local_value(enum sb_dtype t, int k, int j, size_t i);
 int64_t sb_local_expected(enum sb_dtype t, int k, size_t i);
 /* The serial reduction of elements [lo, hi) (what each thread runs). */
@@ -95,5 +101,13 @@ int sb_local_gpu_init(struct sb_local_buf *b, char *err, size_t errlen);
 int sb_local_gpu_run(struct sb_local_buf *b);
 int64_t sb_local_gpu_verify(struct sb_local_buf *b);
 void sb_local_gpu_free(struct sb_local_buf *b);
+
+/* The device reduction (local_dreduce.c where nvcc built the kernels; else local_dreduce_none.c).
+ * NULL when it is built, else why not.  The others are local_gpu.c's for test SB_LT_DREDUCE. */
+const char *sb_local_dreduce_absent(void);
+int sb_local_dreduce_init(struct sb_local_buf *b, char *err, size_t errlen);
+int sb_local_dreduce_run(struct sb_local_buf *b);
+int64_t sb_local_dreduce_verify(struct sb_local_buf *b);
+void sb_local_dreduce_free(struct sb_local_buf *b);
 
 #endif

@@ -1,6 +1,7 @@
 /* sb_local's device side (CUDA runtime only, no kernels): pinned host-to-device, device-to-host
  * and device-to-device cudaMemcpy on device 0.  Compiled only on a CUDA build.  The device
- * reduction (gamma on the GPU) is not here: it needs a kernel (nvcc); sb_local says so. */
+ * reduction (gamma on the GPU) needs kernels: test SB_LT_DREDUCE is handed to local_dreduce.c
+ * (built with nvcc), or local_dreduce_none.c, which says why it is absent. */
 #include "local_bw.h"
 
 #include <cuda_runtime.h>
@@ -60,6 +61,8 @@ static cudaError_t fill_source(struct sb_local_buf *b, struct gpu_state *g)
 
 int sb_local_gpu_init(struct sb_local_buf *b, char *err, size_t errlen)
 {
+    if (b->test == SB_LT_DREDUCE)
+        return sb_local_dreduce_init(b, err, errlen);
     struct gpu_state *g = calloc(1, sizeof *g);
     size_t n = b->bytes ? b->bytes : 1;
     if (!g || !(g->check = malloc(n))) {
@@ -84,6 +87,8 @@ int sb_local_gpu_init(struct sb_local_buf *b, char *err, size_t errlen)
 /* One copy; the synchronisation makes the host clock measure its completion. */
 int sb_local_gpu_run(struct sb_local_buf *b)
 {
+    if (b->test == SB_LT_DREDUCE)
+        return sb_local_dreduce_run(b);
     struct gpu_state *g = b->gpu;
     if (cudaMemcpy(b->out, b->in[0], b->bytes, g->kind) != cudaSuccess)
         return 1;
@@ -92,6 +97,8 @@ int sb_local_gpu_run(struct sb_local_buf *b)
 
 int64_t sb_local_gpu_verify(struct sb_local_buf *b)
 {
+    if (b->test == SB_LT_DREDUCE)
+        return sb_local_dreduce_verify(b);
     struct gpu_state *g = b->gpu;
     bool dst_host = b->test == SB_LT_D2H;
     cudaError_t e = dst_host ? (memset(b->out, 0xff, b->bytes), cudaSuccess) : cudaMemset(b->out, 0xff, b->bytes);
@@ -107,6 +114,10 @@ int64_t sb_local_gpu_verify(struct sb_local_buf *b)
 
 void sb_local_gpu_free(struct sb_local_buf *b)
 {
+    if (b->test == SB_LT_DREDUCE) {
+        sb_local_dreduce_free(b);
+        return;
+    }
     struct gpu_state *g = b->gpu;
     if (!g)
         return;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # sb_local: host memcpy and reduction run, verify and write scalebench/1 records that
-# `sb_model fit` reads as the gamma ("local") curve; bad input exits 2 with one line; the device
-# tests SKIP where no GPU can be used.
+# `sb_model fit` reads as the gamma ("local") curve (device reduction records make a curve of their
+# own and leave the host one alone); bad input exits 2 with one line; the device tests, the device
+# reduction dreduce among them, SKIP where no GPU can be used.
 . "$(dirname "$0")/lib.sh"
 L="$BENCH/sb_local"
 M="$top_builddir/models/sb_model"
@@ -53,6 +54,24 @@ check "the fit is a local curve with gamma_gbps > 0 (= its bandwidth)" jqs \
   'map(select(.collective == "local" and .memory == "host" and .dtype == "float")) | length == 1 and
    (.[0].gamma_gbps > 0) and .[0].gamma_gbps == .[0].bandwidth_gbps' "$TMP/fit.json"
 
+# Device reduction records (as dreduce writes them: collective local, backend cuda, memory device;
+# here made from the host ones at a tenth of the time, since no GPU is needed to check the fit's
+# selection) must give a device gamma curve of their own and leave the host gamma as it was.
+jq -c 'if .type == "result" then .test = "dreduce" | .backend = "cuda" | .memory = "device"
+  | .time_us |= map_values(. / 10) else . end' "$TMP/gamma.jsonl" >"$TMP/dev-gamma.jsonl"
+cat "$TMP/gamma.jsonl" "$TMP/dev-gamma.jsonl" >"$TMP/mixed.jsonl"
+"$M" fit "$TMP/mixed.jsonl" --json >"$TMP/fit-mixed.json" 2>"$TMP/fit-mixed.err"; rc=$?
+check "sb_model fit on host + device reduction records: exit 0 (exit $rc: $(head -c 200 "$TMP/fit-mixed.err"))" [ "$rc" -eq 0 ]
+split_ok() {
+  jq -n -e --slurpfile a "$TMP/fit.json" --slurpfile b "$TMP/fit-mixed.json" '
+    ($a | map(select(.collective == "local" and .memory == "host"))) as $h0 |
+    ($b | map(select(.collective == "local" and .memory == "host"))) as $h1 |
+    ($b | map(select(.collective == "local" and .memory == "device" and .backend == "cuda"))) as $d |
+    ($h1 | length) == 1 and $h1[0].gamma_gbps == $h0[0].gamma_gbps and $h1[0].backend == "host" and
+    ($d | length) == 1 and ((($d[0].gamma_gbps / $h0[0].gamma_gbps) - 10) | fabs) < 1e-6' >/dev/null
+}
+check "host gamma unchanged by device records; device records fit as their own local cuda/device curve" split_ok
+
 # ---- --json -: records on stdout, the table on stderr
 "$L" --test memcpy -b 4K -e 4K -n 3 --json - >"$TMP/stdout" 2>"$TMP/stderr"
 check "--json - puts only JSON on stdout and the table on stderr" sh -c \
@@ -84,10 +103,38 @@ if [ "$rc" -eq 2 ]; then
   skip "device tests h2d, d2h, d2d: $(sed 's/^sb_local: //' "$TMP/de")"
   "$L" -b 4K -e 4K -n 3 --json "$TMP/all.jsonl" >"$TMP/ao" 2>&1; rc=$?
   check "--test all without a GPU: host tests run (exit $rc), device ones skipped with a note" sh -c \
-    "[ $rc -eq 0 ] && grep -q 'device tests (h2d, d2h, d2d) skipped' '$TMP/ao' && jq -s -e '(.[0].gpu.available == false) and ([.[] | select(.type == \"result\")] | length == 2)' '$TMP/all.jsonl' >/dev/null"
+    "[ $rc -eq 0 ] && grep -q 'device tests (h2d, d2h, d2d, dreduce) skipped' '$TMP/ao' && jq -s -e '(.[0].gpu.available == false) and ([.[] | select(.type == \"result\")] | length == 2)' '$TMP/all.jsonl' >/dev/null"
+  check "run header says whether this build has the device reduction (device_reduce; why when not)" jqs \
+    '.[0].gpu | (.device_reduce | type == "boolean") and (.device_reduce or (.device_reduce_why | test("built without nvcc")))' \
+    "$TMP/all.jsonl"
 else
   check "device tests on a GPU: exit 0 (exit $rc)" [ "$rc" -eq 0 ]
   check "device copies verified: wrong 0, backend cuda, memory pinned/device" jq_all "$TMP/dev.jsonl" \
     '.wrong == 0 and .backend == "cuda" and (.memory | IN("pinned", "device"))'
+fi
+
+# ---- the device reduction dreduce (gamma on the GPU): every dtype, k 2 and 5, sizes that leave a
+# tail after the 16-byte vectors; SKIP without a GPU, or on a GPU when the build has no nvcc.
+dred() { "$L" --test dreduce -b 1000 -e 1000000 -f 10 -d all -k "$1" -n 5 -w 1 --json "$TMP/dred$1.jsonl" \
+  >"$TMP/dro" 2>"$TMP/dre"; }
+dred 2; rc=$?
+if [ "$rc" -eq 2 ]; then
+  check "dreduce alone where it cannot run: exit 2, one clear line ($(cat "$TMP/dre"))" sh -c \
+    "[ \$(wc -l <'$TMP/dre') -eq 1 ] && grep -q -E 'no CUDA device visible|no CUDA support|unusable|built without nvcc' '$TMP/dre'"
+  skip "device reduction dreduce: $(sed 's/^sb_local: //' "$TMP/dre")"
+else
+  dred 5; rc5=$?
+  check "dreduce on a GPU, all dtypes, k 2 and 5: exit 0 (exit $rc, $rc5: $(head -c 200 "$TMP/dre"))" \
+    [ "$rc$rc5" = 00 ]
+  for k in 2 5; do
+    check "dreduce k=$k: 10 dtypes x 4 sizes, all verified (wrong 0), local cuda/device records" jqs \
+      "[.[] | select(.type == \"result\")] | length == 40 and all(.wrong == 0 and .error == null and
+       .test == \"dreduce\" and .collective == \"local\" and .backend == \"cuda\" and .memory == \"device\"
+       and .op == \"sum\" and .buffers == $k)" "$TMP/dred$k.jsonl"
+    check "dreduce k=$k: memory traffic (k+1) x bytes, GB/s = bytes / median, the DRAM peak alongside" \
+      jq_all "$TMP/dred$k.jsonl" ".memory_traffic_bytes == ($k + 1) * .bytes and
+        ((.bandwidth_gbps - .bytes / .time_us.median / 1e3) | fabs) <= 1e-6 * .bandwidth_gbps and
+        (.nominal_peak_gbps == null or .nominal_peak_gbps > 0)"
+  done
 fi
 done_testing

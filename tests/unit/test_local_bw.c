@@ -1,5 +1,5 @@
-/* sb_local's kernels: exact reductions for every dtype and k, the copy, the bandwidth
- * arithmetic and the option errors. */
+/* sb_local's kernels: exact reductions for every dtype and k, the pattern the device fill shares
+ * with the host, the copy, the bandwidth arithmetic and the option errors. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "local_bw.h"
+#include "local_kernels.h"
 
 /* A reduction of 3000 elements (more than one 2048-element block, and not a multiple of it). */
 static int64_t reduce_wrong(enum sb_dtype t, int k, int threads)
@@ -51,6 +52,47 @@ static void expected_sums_fit_the_exact_range(void **state)
         for (int k = 2; k <= SB_LOCAL_MAX_K; k++)
             for (size_t i = 0; i < 5000; i += 7)
                 assert_true(sb_local_expected((enum sb_dtype)t, k, i) <= sb_dtype_exact_max((enum sb_dtype)t));
+}
+
+/* The device fill kernel writes SB_LOCAL_PATTERN(i, j, sb_local_modulus(t, k)); the host check
+ * (sb_local_expected) must be the sum of exactly that, and the sums must stay exact. */
+static void device_pattern_is_the_host_pattern(void **state)
+{
+    (void)state;
+    for (int t = 0; t < SB_DTYPE_COUNT; t++)
+        for (int k = 2; k <= SB_LOCAL_MAX_K; k++) {
+            enum sb_dtype d = (enum sb_dtype)t;
+            uint64_t m = sb_local_modulus(d, k);
+            assert_true(m >= 1 && m <= 65521 && (int64_t)(m - 1) * k <= sb_dtype_exact_max(d));
+            for (size_t i = 0; i < 70000; i += 997) {
+                int64_t sum = 0;
+                for (int j = 0; j < k; j++) {
+                    assert_int_equal(sb_local_value(d, k, j, i), (int64_t)SB_LOCAL_PATTERN(i, j, m));
+                    sum += (int64_t)((i + 7 * (size_t)j) % m);
+                }
+                assert_int_equal(sb_local_expected(d, k, i), sum);
+            }
+        }
+    assert_int_equal(sb_local_modulus(SB_FLOAT, 2), 65521);
+    assert_int_equal(sb_local_modulus(SB_HALF, 2), 1024);
+    assert_int_equal(sb_local_modulus(SB_BFLOAT16, 16), 16);
+    assert_int_equal(sb_local_modulus(SB_INT8, 2), 63);
+    assert_int_equal(sb_local_expected(SB_INT32, 2, 10), 10 + 17);
+    assert_int_equal(sb_local_expected(SB_INT8, 3, 40), 40 + 5 + 12); /* m = 42: 47 % 42, 54 % 42 */
+}
+
+/* dreduce takes k and a dtype like reduce; sb_local_buf_init leaves its buffers to the device code. */
+static void dreduce_buffers_are_sized_like_reduce(void **state)
+{
+    (void)state;
+    struct sb_local_buf b;
+    assert_int_equal(sb_local_buf_init(&b, SB_LT_DREDUCE, SB_HALF, 5, 1001, NULL), 0);
+    assert_int_equal(b.k, 5);
+    assert_int_equal(b.count, 500);
+    assert_int_equal(b.bytes, 1000);
+    assert_null(b.in[0]);
+    assert_null(b.out);
+    sb_local_buf_free(&b);
 }
 
 /* A wrong result is seen: the reduction of a corrupted input differs. */
@@ -147,6 +189,9 @@ static void defaults_and_good_options(void **state)
     assert_true(o.dtypes[SB_HALF] && o.dtypes[SB_INT8] && !o.dtypes[SB_FLOAT]);
     assert_int_equal(o.k, 4);
     assert_string_equal(o.json_path, "x");
+    assert_int_equal(parse("sb_local --test dreduce -k 8 -d bf16", &o, err, sizeof err), 0);
+    assert_true(!o.tests_all && o.tests[SB_LT_DREDUCE] && !o.tests[SB_LT_REDUCE] && o.dtypes[SB_BFLOAT16]);
+    assert_int_equal(o.k, 8);
 }
 
 static void bad_options_give_2_and_one_line(void **state)
@@ -183,6 +228,10 @@ static void test_names_round_trip(void **state)
     assert_int_equal(sb_local_test_parse("nope"), -1);
     assert_false(sb_local_test_is_device(SB_LT_REDUCE));
     assert_true(sb_local_test_is_device(SB_LT_D2H));
+    assert_int_equal(sb_local_test_parse("dreduce"), SB_LT_DREDUCE);
+    assert_true(sb_local_test_is_device(SB_LT_DREDUCE) && sb_local_test_is_reduce(SB_LT_DREDUCE));
+    assert_true(sb_local_test_is_reduce(SB_LT_REDUCE));
+    assert_false(sb_local_test_is_reduce(SB_LT_D2D) || sb_local_test_is_reduce(SB_LT_MEMCPY));
 }
 
 int main(void)
@@ -191,6 +240,8 @@ int main(void)
         cmocka_unit_test(every_dtype_reduces_exactly_for_k_2_to_4),
         cmocka_unit_test(threads_and_k_16_reduce_exactly),
         cmocka_unit_test(expected_sums_fit_the_exact_range),
+        cmocka_unit_test(device_pattern_is_the_host_pattern),
+        cmocka_unit_test(dreduce_buffers_are_sized_like_reduce),
         cmocka_unit_test(a_corrupted_input_is_counted),
         cmocka_unit_test(memcpy_copies_every_byte),
         cmocka_unit_test(bandwidth_is_bytes_over_time),
