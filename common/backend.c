@@ -3,18 +3,30 @@
 #include <string.h>
 
 #include "backend.h"
+#ifdef SB_HAVE_CUDA
+#include "gpu_select.h"
+#endif
+
+static int mpi_init(struct sb_backend *be, const char *memory, int device, const struct sb_comm *comm,
+                    const struct sb_mem_policy *mem, char *err, size_t errlen)
+{
+    if (strcmp(memory, "host") == 0)
+        return sb_backend_mpi_init(be, comm, mem, err, errlen);
+#ifdef SB_HAVE_CUDA
+    return sb_backend_mpi_device_init(be, memory, device, comm, mem, err, errlen);
+#else
+    (void)device;
+    snprintf(err, errlen, "--backend mpi --memory %s needs a CUDA build: this build has no CUDA (configure found "
+             "none; see --with-cuda)", memory);
+    return 2;
+#endif
+}
 
 int sb_backend_init(struct sb_backend *be, const char *backend, const char *memory, int device,
                     const struct sb_comm *comm, const struct sb_mem_policy *mem, char *err, size_t errlen)
 {
-    if (strcmp(backend, "mpi") == 0) {
-        if (strcmp(memory, "host") != 0) {
-            snprintf(err, errlen, "--backend mpi --memory %s: MPI with device buffers (CUDA-aware or staged) is "
-                     "not in this version; use --memory host, or --backend nccl", memory);
-            return 2;
-        }
-        return sb_backend_mpi_init(be, comm, mem, err, errlen);
-    }
+    if (strcmp(backend, "mpi") == 0)
+        return mpi_init(be, memory, device, comm, mem, err, errlen);
     if (strcmp(memory, "device") != 0) {
         snprintf(err, errlen, "--backend nccl --memory %s: NCCL works on device buffers: use --memory device", memory);
         return 2;
@@ -22,23 +34,29 @@ int sb_backend_init(struct sb_backend *be, const char *backend, const char *memo
 #ifdef SB_HAVE_NCCL
     return sb_backend_nccl_init(be, comm, device, err, errlen);
 #else
-    (void)device;
     snprintf(err, errlen, "--backend nccl: this build has no NCCL (configure found none; see --with-nccl)");
     return 2;
 #endif
 }
 
-int sb_backend_gpu_pci(const char *backend, int device, const struct sb_comm *comm, char *pci, size_t len)
+int sb_backend_gpu_pci(const char *backend, const char *memory, int device, const struct sb_comm *comm, char *pci,
+                       size_t len)
 {
     pci[0] = '\0';
-#ifdef SB_HAVE_NCCL
-    if (strcmp(backend, "nccl") == 0)
-        return sb_nccl_gpu_pci(device, comm, pci, len);
+#ifdef SB_HAVE_CUDA
+    if (strcmp(memory, "device") != 0)
+        return -1;
+    struct sb_gpu_choice gpu;
+    char err[256];
+    if (sb_gpu_select(comm, device, strcmp(backend, "nccl") == 0, backend, &gpu, err, sizeof err) != 0)
+        return -1; /* the backend's own set-up reports it */
+    return sb_gpu_pci(gpu.device, pci, len);
 #else
     (void)backend;
+    (void)memory;
     (void)device;
     (void)comm;
     (void)len;
-#endif
     return -1;
+#endif
 }

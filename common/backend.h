@@ -10,8 +10,8 @@
 #include "memory.h"
 
 struct sb_backend {
-    const char *name;   /* JSON `backend`: "mpi" */
-    const char *memory; /* JSON `memory`: "host", "device" */
+    const char *name;   /* JSON `backend`: "mpi", "mpi-cuda", "mpi-staged", "nccl" */
+    const char *memory; /* JSON `memory`: "host", "pinned", "device" */
     const char *timing; /* JSON `timing`: what one sample is */
     const struct sb_comm *comm;
     void *state;
@@ -57,14 +57,22 @@ int sb_backend_init(struct sb_backend *be, const char *backend, const char *memo
 int sb_backend_mpi_init(struct sb_backend *be, const struct sb_comm *comm, const struct sb_mem_policy *mem,
                         char *err, size_t errlen);
 
-/* The PCI id of the GPU this rank will drive under `backend` (so it can be bound near it before
- * anything is allocated); 0 with pci filled, -1 when the backend drives no GPU or none is seen. */
-int sb_backend_gpu_pci(const char *backend, int device, const struct sb_comm *comm, char *pci, size_t len);
-/* The NCCL backend's choice of GPU (backend_nccl.c). */
-int sb_nccl_gpu_pci(int device, const struct sb_comm *comm, char *pci, size_t len);
+/* The PCI id of the GPU this rank will drive under `backend` on `memory` (so it can be bound near
+ * it before anything is allocated); 0 with pci filled, -1 when the backend drives no GPU (host
+ * or pinned memory) or none is seen. */
+int sb_backend_gpu_pci(const char *backend, const char *memory, int device, const struct sb_comm *comm, char *pci,
+                       size_t len);
 
 /* The NCCL backend on device memory: GPU `device`, or local rank modulo the visible GPUs
  * when device < 0 (backend_nccl.c, built with NCCL only). */
 int sb_backend_nccl_init(struct sb_backend *be, const struct sb_comm *comm, int device, char *err, size_t errlen);
+
+/* The MPI backend on CUDA memory (backend_mpi_device.c, CUDA builds only): `memory` "device"
+ * (cudaMalloc on GPU `device`, or local rank modulo the visible GPUs when device < 0; ranks may
+ * share a GPU) or "pinned" (cudaMallocHost).  Device buffers go to MPI directly when it is
+ * CUDA-aware (name "mpi-cuda"), else through pinned host copies inside each call ("mpi-staged").
+ * The MPI calls are those of an inner sb_backend_mpi_init backend. */
+int sb_backend_mpi_device_init(struct sb_backend *be, const char *memory, int device, const struct sb_comm *comm,
+                               const struct sb_mem_policy *mem, char *err, size_t errlen);
 
 #endif

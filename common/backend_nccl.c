@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "gpu_select.h"
 
 /* Codes this file returns besides ncclResult_t values (which are small non-negative). */
 enum { CUDA_ERROR_BASE = 100000 };
@@ -202,55 +203,6 @@ static void nccl_finalize(struct sb_backend *be)
     be->state = NULL;
 }
 
-/* Local rank modulo the visible devices, or --device N. */
-static int pick_device(const struct sb_comm *comm, int wanted, int *device, char *err, size_t errlen)
-{
-    int count = 0;
-    cudaError_t e = cudaGetDeviceCount(&count);
-    if (e != cudaSuccess || count == 0) {
-        snprintf(err, errlen, "--backend nccl needs a GPU: no CUDA device visible here (%s)",
-                 e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
-        return 2;
-    }
-    if (wanted >= count) {
-        snprintf(err, errlen, "--device %d: only %d CUDA device(s) visible (0..%d)", wanted, count, count - 1);
-        return 2;
-    }
-    if (wanted >= 0 && comm->local_size > 1) {
-        snprintf(err, errlen, "--device %d with %d ranks on this node would put them all on one GPU; leave "
-                 "--device out (local rank modulo the GPUs) or run one rank per node", wanted, comm->local_size);
-        return 2;
-    }
-    *device = wanted >= 0 ? wanted : comm->local_rank % count;
-    if (wanted < 0 && comm->local_size > count) {
-        snprintf(err, errlen,
-                 "%d ranks on this node but %d GPU(s): two ranks of one NCCL communicator would share a GPU; "
-                 "run at most %d ranks per node", comm->local_size, count, count);
-        return 2;
-    }
-    return 0;
-}
-
-int sb_nccl_gpu_pci(int wanted, const struct sb_comm *comm, char *pci, size_t len)
-{
-    int device = -1, count = 0;
-    char err[256];
-    pci[0] = '\0';
-    if (pick_device(comm, wanted, &device, err, sizeof err) != 0 || cudaGetDeviceCount(&count) != cudaSuccess)
-        return -1; /* the backend's own set-up reports it */
-    char id[32];
-    if (cudaDeviceGetPCIBusId(id, (int)sizeof id, device) != cudaSuccess)
-        return -1;
-    /* CUDA prints "00000000:18:00.0" (8-digit domain), hwloc "0000:18:00.0" */
-    const char *colon = strchr(id, ':');
-    unsigned domain = (unsigned)strtoul(id, NULL, 16);
-    snprintf(pci, len, "%04x%s", domain, colon ? colon : "");
-    for (char *c = pci; *c; c++)
-        if (*c >= 'A' && *c <= 'F')
-            *c = (char)(*c - 'A' + 'a');
-    return 0;
-}
-
 static int open_communicator(struct nccl_state *s, const struct sb_comm *comm, char *err, size_t errlen)
 {
     ncclUniqueId id;
@@ -281,7 +233,9 @@ int sb_backend_nccl_init(struct sb_backend *be, const struct sb_comm *comm, int 
         snprintf(err, errlen, "out of memory");
         return 2;
     }
-    int rc = pick_device(comm, device, &s->device, err, errlen);
+    struct sb_gpu_choice gpu = {.device = -1};
+    int rc = sb_gpu_select(comm, device, true, "--backend nccl", &gpu, err, errlen);
+    s->device = gpu.device;
     rc = sb_comm_max_int(comm, rc);
     if (rc == 0 && cudaSetDevice(s->device) != cudaSuccess) {
         snprintf(err, errlen, "cudaSetDevice(%d) failed", s->device);

@@ -557,7 +557,7 @@ static int setup(struct run *run)
     char err[ERRLEN] = "";
     /* Bind first, then allocate: first touch places the pages near the cores that use them. */
     char gpu_pci[32];
-    sb_backend_gpu_pci(run->opt.backend, run->opt.device, &run->comm, gpu_pci, sizeof gpu_pci);
+    sb_backend_gpu_pci(run->opt.backend, run->opt.memory, run->opt.device, &run->comm, gpu_pci, sizeof gpu_pci);
     int mine = sb_placement_setup(&run->place, &run->opt, &run->comm, gpu_pci, err, sizeof err);
     int rc = sb_comm_max_int(&run->comm, mine);
     if (rc) {

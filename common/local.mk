@@ -37,14 +37,16 @@ common_libsbharness_a_SOURCES += common/gpuinfo_nonccl.c
 EXTRA_DIST += common/backend_nccl.c common/gpuinfo_nccl.c
 endif
 
-# The CUDA runtime's view of the GPUs for the header (gpuinfo_cuda.c, or gpuinfo_nocuda.c saying
-# "built without CUDA"); the NCCL backend needs the runtime too (HAVE_NCCL implies HAVE_CUDA).
+# Where configure found CUDA: the MPI backend on device and pinned memory, the choice of GPU,
+# and the CUDA runtime's view of the GPUs for the header (else gpuinfo_nocuda.c saying "built
+# without CUDA"); the NCCL backend needs the runtime too (HAVE_NCCL implies HAVE_CUDA).
 if HAVE_CUDA
-common_libsbharness_a_SOURCES += common/gpuinfo_cuda.c
+common_libsbharness_a_SOURCES += common/backend_mpi_device.c common/gpu_select.c common/gpu_select.h \
+	common/gpuinfo_cuda.c
 common_libsbharness_a_CPPFLAGS += $(CUDA_CPPFLAGS)
 SB_HARNESS_LIBS += $(CUDA_LDFLAGS) $(CUDA_LIBS)
 EXTRA_DIST += common/gpuinfo_nocuda.c
 else
 common_libsbharness_a_SOURCES += common/gpuinfo_nocuda.c
-EXTRA_DIST += common/gpuinfo_cuda.c
+EXTRA_DIST += common/backend_mpi_device.c common/gpu_select.c common/gpu_select.h common/gpuinfo_cuda.c
 endif

@@ -298,8 +298,8 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
         o->backend = arg;
         return 0;
     case OPT_MEMORY:
-        if (strcmp(arg, "host") != 0 && strcmp(arg, "device") != 0)
-            return fail(err, errlen, "invalid --memory '%s': accepted: host, device", arg);
+        if (strcmp(arg, "host") != 0 && strcmp(arg, "device") != 0 && strcmp(arg, "pinned") != 0)
+            return fail(err, errlen, "invalid --memory '%s': accepted: host, device, pinned", arg);
         o->memory = arg;
         return 0;
     case OPT_DEVICE:
@@ -424,8 +424,10 @@ void sb_options_usage(const char *prog, const char *title, bool reduces, bool pa
         "  -T, --timeout S         abort a call that takes longer than S seconds (default off)\n"
         "      --preflight 0|1     check every rank reaches every other first (default: multi-node)\n"
         "Backend:\n"
-        "      --backend mpi|nccl  MPI on host memory (default), or NCCL on GPU memory\n"
-        "      --memory host|device  where the buffers are (default: host for mpi, device for nccl)\n"
+        "      --backend mpi|nccl  MPI (default), or NCCL on GPU memory\n"
+        "      --memory WHERE      host, device or pinned (cudaMallocHost); default: host for mpi,\n"
+        "                          device for nccl. mpi on device: CUDA-aware MPI, else staged through\n"
+        "                          pinned host copies inside the timed call (SB_MPI_CUDA_AWARE=0|1)\n"
         "      --device N          GPU to use (default: local rank modulo the visible GPUs)\n"
         "      --background alltoall  congestion impact: half of the ranks (the odd ones) run\n"
         "                          all-to-all back to back while the even ones measure, once\n"

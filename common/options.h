@@ -35,7 +35,7 @@ struct sb_options {
     bool per_rank;           /* --per-rank: each rank's own statistics, and the stragglers */
 
     const char *backend;     /* mpi|nccl */
-    const char *memory;      /* host|device (default: host for mpi, device for nccl) */
+    const char *memory;      /* host|device|pinned (default: host for mpi, device for nccl) */
     int device;              /* --device N, or -1: local rank modulo the visible GPUs */
 
     const char *json_path;   /* NULL, "-" (stdout) or a file */

@@ -118,7 +118,7 @@ static void bad_values_are_refused_with_the_accepted_ones(void **state)
     expect_error(true, "--bind 'socket'", "--bind", "socket");
     expect_error(true, "--mem-node 'far'", "--mem-node", "far");
     expect_error(true, "accepted: mpi, nccl", "--backend", "gloo");
-    expect_error(true, "accepted: host, device", "--memory", "managed");
+    expect_error(true, "accepted: host, device, pinned", "--memory", "managed");
     expect_error(true, "invalid --device '-1'", "--device", "-1");
     expect_error(true, "invalid --progress '2'", "--progress", "2");
     expect_error(true, "invalid --timeout 'soon'", "-T", "soon");
@@ -139,6 +139,11 @@ static void backend_memory_defaults_follow_the_backend(void **state)
     assert_int_equal(parse(&o, true, err, "--backend", "nccl", "--device", "3", "-T", "2.5", NULL), 0);
     assert_int_equal(o.device, 3);
     assert_true(o.timeout == 2.5);
+    assert_int_equal(parse(&o, true, err, "--memory", "pinned", NULL), 0);
+    assert_string_equal(o.backend, "mpi");
+    assert_string_equal(o.memory, "pinned");
+    assert_int_equal(parse(&o, true, err, "--memory", "device", "--device", "0", NULL), 0);
+    assert_string_equal(o.memory, "device");
 }
 
 static void min_larger_than_max_is_refused(void **state)
