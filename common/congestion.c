@@ -27,7 +27,7 @@ static int refuse(const struct run *run, char *err, size_t len)
         snprintf(err, len, "--background needs at least 4 ranks (half measure, half make traffic); got %d",
                  run->comm.size);
     else if (!run->be.split || !run->be.alltoall)
-        snprintf(err, len, "--background needs --backend mpi in this version");
+        snprintf(err, len, "--background needs --backend mpi with host memory in this version");
     else if (run->opt.per_rank)
         snprintf(err, len, "--background and --per-rank together are not supported: use one at a time");
     else

@@ -10,6 +10,7 @@
 #include "check.h"
 #include "collective.h"
 #include "comm.h"
+#include "gpuinfo.h"
 #include "options.h"
 #include "placement.h"
 #include "preflight.h"
@@ -123,6 +124,7 @@ static json_t *run_header(struct run *run, int argc, char **argv)
     json_object_set_new(o, "timing", json_string(run->be.timing));
     json_object_set_new(o, "rank_placement", ranks ? ranks : json_array());
     json_object_set_new(o, "machine", sb_placement_machine(&run->place));
+    json_object_set_new(o, "gpus", sb_gpuinfo_json()); /* rank 0's node: CUDA, NVML (NVLink), NCCL */
     json_object_set_new(o, "options", options_json(&run->opt));
     return o;
 }

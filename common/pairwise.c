@@ -39,8 +39,8 @@ int sb_pairwise_check(const struct run *run, char *err, size_t len)
     int most = sb_comm_max_int(&run->comm, run->comm.local_size);
     int fewest = -sb_comm_max_int(&run->comm, -run->comm.local_size);
     if (!run->be.exchange || !run->be.split)
-        snprintf(err, len, "sb_pairs runs on --backend mpi only in this version (NCCL would need a communicator "
-                 "per pair and round)");
+        snprintf(err, len, "sb_pairs runs on --backend mpi with host memory only in this version (NCCL would "
+                 "need a communicator per pair and round)");
     else if (lv.by_node && run->comm.nodes < 2)
         snprintf(err, len, "--level node needs ranks on 2 or more nodes (this job has 1): use --level rank, or "
                  "spread the ranks over several nodes");

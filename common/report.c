@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "gpuinfo.h"
 #include "options.h"
 
 static int open_one(const char *path, const char *flag, FILE **f, bool *close_it, char *err, size_t errlen)
@@ -117,6 +118,11 @@ void sb_report_header(struct sb_report *r, const struct sb_collective *coll, jso
             json_string_value(json_object_get(run, "hwloc_version")));
     json_t *ranks = json_object_get(run, "rank_placement");
     json_array_foreach(ranks, i, h) fprintf(t, "#   %s\n", json_string_value(json_object_get(h, "summary")));
+    if (json_object_get(run, "gpus")) {
+        char gpus[1024];
+        sb_gpuinfo_summary(json_object_get(run, "gpus"), gpus, sizeof gpus);
+        fprintf(t, "# GPUs (rank 0's node): %s\n", gpus);
+    }
     if (coll->pairwise)
         fprintf(t, "# Timed: per iteration and pair, a barrier of the pair, then one exchange (MPI_Sendrecv: both\n"
                    "#   ways at once) on its ranks (CLOCK_MONOTONIC); the pairs of a round run at the same time;\n"
