@@ -14,7 +14,7 @@ tests_unit_test_compare_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_compare_LDADD = $(JANSSON_LIBS) $(CMOCKA_LIBS) -lm
 
 scripts_integration_tests = tests/integration/compare.sh tests/integration/plot.sh \
-	tests/integration/nightly.sh tests/integration/netns.sh
+	tests/integration/nightly.sh tests/integration/netns.sh tests/integration/netns_pairs.sh
 TESTS += $(scripts_integration_tests)
 EXTRA_DIST += $(scripts_integration_tests) scripts/nightly.conf.example
 EXTRA_DIST += scripts/debian-packages scripts/install-deps scripts/sb-run
