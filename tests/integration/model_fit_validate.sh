@@ -13,34 +13,45 @@ if [ ! -x "$BENCH/sb_allreduce" ]; then
   done_testing
 fi
 
-for np in 2 4; do
-  out="$TMP/ar$np.jsonl"
-  even=$(echo "$SIZES" | tr ',' '\n' | awk 'NR % 2 == 1' | paste -sd, -)
-  # A 2-core machine running 4 ranks (and whatever else runs beside the tests) is noisy: when the
-  # fit finds no linear range in one measurement, measure once more before calling it a failure.
-  for attempt in 1 2; do
-    mpi "$np" "$BENCH/sb_allreduce" --sizes "$SIZES" --inplace 0 --max-time 0.3 --json "$out" >/dev/null 2>"$TMP/err"
-    mrc=$?
-    [ "$mrc" -eq 0 ] || break
-    jq -c --arg even "$even" 'select(.type != "result" or (.bytes | tostring | IN($even | split(",")[])))' \
-      "$out" >"$TMP/even$np.jsonl"
-    "$M" fit "$TMP/even$np.jsonl" --json >"$TMP/fit$np.json"; rc=$?
-    [ "$rc" -eq 0 ] && break
-    echo "# attempt $attempt: no linear range found on $np ranks; measuring again"
-  done
-  check "measured allreduce on $np ranks (exit $mrc)" [ "$mrc" -eq 0 ]
-  [ "$mrc" -eq 0 ] || continue
-  check "fit on the even sizes of $np ranks (exit $rc)" [ "$rc" -eq 0 ]
+# measure_fit_validate NP: one measurement on NP ranks, the fit on its even sizes, the check on
+# the odd sizes inside the fitted range; sets mrc (measure), frc (fit), vrc (validate), fit_on,
+# check_on.
+measure_fit_validate() {
+  np=$1 out="$TMP/ar$1.jsonl" frc=1 vrc=1 fit_on="" check_on=""
+  mpi "$np" "$BENCH/sb_allreduce" --sizes "$SIZES" --inplace 0 --max-time 0.3 --json "$out" >/dev/null 2>"$TMP/err"
+  mrc=$?
+  [ "$mrc" -eq 0 ] || return
+  jq -c --arg even "$even" 'select(.type != "result" or (.bytes | tostring | IN($even | split(",")[])))' \
+    "$out" >"$TMP/even$np.jsonl"
+  "$M" fit "$TMP/even$np.jsonl" --json >"$TMP/fit$np.json"; frc=$?
+  [ "$frc" -eq 0 ] || return
   lo=$(jq '.min_bytes' "$TMP/fit$np.json"); hi=$(jq '.max_bytes' "$TMP/fit$np.json")
   fit_on=$(echo "$even" | tr ',' '\n' | awk -v lo="$lo" -v hi="$hi" '$1 >= lo && $1 <= hi' | paste -sd, -)
   check_on=$(echo "$SIZES" | tr ',' '\n' | awk 'NR % 2 == 0' | awk -v lo="$lo" -v hi="$hi" '$1 > lo && $1 < hi' | paste -sd, -)
+  [ -n "$check_on" ] || return
+  "$M" validate "$out" --fit-on "$fit_on" --check-on "$check_on" --tolerance "$TOL" --json >"$TMP/val$np.json"; vrc=$?
+}
+
+even=$(echo "$SIZES" | tr ',' '\n' | awk 'NR % 2 == 1' | paste -sd, -)
+for np in 2 4; do
+  # A 2-core machine running 4 ranks (and whatever else runs beside the tests) is noisy: when one
+  # measurement finds no linear range, or one held-out size strays past the tolerance, measure
+  # once more before calling it a failure (both measurements are reported).
+  for attempt in 1 2; do
+    measure_fit_validate $np
+    [ "$mrc" -eq 0 ] || break
+    [ "$vrc" -eq 0 ] && break
+    echo "# attempt $attempt on $np ranks: fit exit $frc, validation exit $vrc ($(jq -c 'select(.type == "summary")' "$TMP/val$np.json" 2>/dev/null)); measuring again"
+  done
+  check "measured allreduce on $np ranks (exit $mrc)" [ "$mrc" -eq 0 ]
+  [ "$mrc" -eq 0 ] || continue
+  check "fit on the even sizes of $np ranks (exit $frc)" [ "$frc" -eq 0 ]
   if [ -z "$check_on" ]; then
-    not_ok "$np ranks: the fitted range $lo..$hi holds no held-out size"
+    not_ok "$np ranks: the fitted range holds no held-out size"
     continue
   fi
-  "$M" validate "$out" --fit-on "$fit_on" --check-on "$check_on" --tolerance "$TOL" --json >"$TMP/val$np.json"; rc=$?
   summary=$(jq -c 'select(.type == "summary")' "$TMP/val$np.json")
-  check "$np ranks: fit on $fit_on, held-out sizes $check_on within $TOL ($summary)" [ "$rc" -eq 0 ]
+  check "$np ranks: fit on $fit_on, held-out sizes $check_on within $TOL ($summary)" [ "$vrc" -eq 0 ]
   check "$np ranks: validation rows carry bytes, measured_us, predicted_us, relative_error" jq -e -s \
     '[.[] | select(.type == "row")] | length > 0 and all(has("bytes") and has("measured_us") and has("predicted_us") and has("relative_error"))' "$TMP/val$np.json"
 done
