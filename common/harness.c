@@ -75,6 +75,9 @@ static json_t *options_json(const struct sb_options *o)
     json_object_set_new(j, "preflight", json_integer(o->preflight));
     json_object_set_new(j, "progress", json_integer(o->progress));
     json_object_set_new(j, "per_rank", json_boolean(o->per_rank));
+    json_object_set_new(j, "level", o->level ? json_string(o->level) : json_null());
+    json_object_set_new(j, "background", o->background ? json_string(o->background) : json_null());
+    json_object_set_new(j, "background_bytes", json_integer((json_int_t)o->background_bytes));
     return j;
 }
 
