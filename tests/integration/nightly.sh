@@ -124,6 +124,27 @@ check "unknown config key: exit 2 naming file:line" sh -c "[ $rc -eq 2 ] && grep
 "$NIGHTLY" --np 2 --launcher pbs >/dev/null 2>"$TMP/l.err"
 rc=$?
 check "--launcher pbs: exit 2" sh -c "[ $rc -eq 2 ] && grep -q 'mpirun or srun' '$TMP/l.err'"
+"$NIGHTLY" --np 2 --pairs --pairs-sizes 8,big >/dev/null 2>"$TMP/p.err"
+rc=$?
+check "--pairs-sizes 8,big: exit 2 with one line" sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/p.err') -eq 1 ] && grep -q 'pairs-sizes' '$TMP/p.err'"
+printf 'np = 2\npairs = maybe\n' >"$TMP/p.conf"
+"$NIGHTLY" --config "$TMP/p.conf" >/dev/null 2>"$TMP/p.err"
+rc=$?
+check "config pairs = maybe: exit 2" sh -c "[ $rc -eq 2 ] && grep -q 'pairs must be 0 or 1' '$TMP/p.err'"
+
+# 6b. the pairwise stage on this machine (rank level): the verdict and its JUnit suite exist, and
+# a pass/fail of the stage follows sb_model pairs (the emulated cluster, netns_pairs.sh, checks
+# that a slow host is named; here 2 ranks give one pair, where nobody can be named)
+nightly --collectives allreduce -e 4K --no-model --no-plots --pairs --pairs-sizes 8,64K --out "$TMP/pairs" \
+  >/dev/null 2>&1
+rc=$?
+check "--pairs on 2 ranks: exit 0, pairs.jsonl and the verdict written (got $rc)" \
+  sh -c "[ $rc -eq 0 ] && [ -s '$TMP/pairs/pairs.jsonl' ] && jq -e '.suspects == [] and .measured_pairs == 1' '$TMP/pairs/pairs-verdict.json' >/dev/null"
+check "--pairs: a JUnit suite for the stage, one testcase per rank, no failure" \
+  grep -q 'testsuite name="scalebench.t.pairs" tests="3" failures="0"' "$TMP/pairs/junit.xml"
+check "--pairs: the JUnit file is well-formed" junit_ok "$TMP/pairs/junit.xml"
+check "--pairs: the sb_pairs records are kept out of results.jsonl, the summary has the stage" \
+  sh -c "! grep -q '\"collective\":\"pairs\"' '$TMP/pairs/results.jsonl' && grep -q '^## Pairwise sweep' '$TMP/pairs/summary.md' && jq -e '.pairs_check == \"pass\"' '$TMP/pairs/nightly.json' >/dev/null"
 
 # 7. installed layout: no build tree, everything on PATH
 mkdir -p "$TMP/bin"
