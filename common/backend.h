@@ -43,6 +43,15 @@ struct sb_backend {
      * same color and key (so ranks match); 0 with out set up, or an error code.  NULL where the
      * backend cannot be split.  The part is released with out->finalize. */
     int (*split)(const struct sb_backend *be, const struct sb_comm *sub, int color, int key, struct sb_backend *out);
+    /* Device backends: issues n calls back to back, without waiting between them, waits for
+     * them, and gives their elapsed time in seconds by the device's clock (CUDA events around
+     * them on the stream); 0 or an error code.  NULL: the harness times with the host clock
+     * around calls that each complete before they return. */
+    int (*time_calls)(const struct sb_backend *be, const struct sb_collective *coll, const struct sb_call *c, int n,
+                      double *seconds);
+    /* --graph N: time_calls of N calls then launches them as one CUDA graph (captured once per
+     * point).  0, or an error code; NULL where the backend has no graphs. */
+    int (*use_graph)(struct sb_backend *be, int calls);
     /* Text of a backend error code. */
     void (*strerror)(const struct sb_backend *be, int code, char *buf, size_t len);
     void (*finalize)(struct sb_backend *be);

@@ -1,7 +1,9 @@
 /* The NCCL backend: device buffers (cudaMalloc), one communicator per run (the unique id is
- * broadcast over the harness's MPI control plane), one stream.  Every call is issued on the
- * stream and waited for (cudaStreamSynchronize), so the harness's per-call timing measures
- * the blocking latency of one call, as OSU does; the barrier drains the stream first.
+ * broadcast over the harness's MPI control plane), one stream.  Timing is by CUDA events on the
+ * stream (time_calls): per call, the events around one call that is then waited for
+ * (cudaStreamSynchronize): the blocking latency of one call, as OSU measures it; per batch, N
+ * calls issued back to back with one wait at the end (nccl-tests' number), or a CUDA graph of
+ * them (--graph N).  The barrier drains the stream first.
  *
  * Data are written and checked on the host and copied (upload/download hooks), outside the
  * timed region. */
@@ -17,9 +19,20 @@
 /* Codes this file returns besides ncclResult_t values (which are small non-negative). */
 enum { CUDA_ERROR_BASE = 100000 };
 
+/* --graph: the calls captured for the current point, relaunched while the point is the same. */
+struct nccl_graph {
+    int calls;                  /* N of --graph N (0: no graphs) */
+    cudaGraphExec_t exec;       /* NULL until captured */
+    const struct sb_collective *coll;
+    struct sb_call call;        /* what was captured */
+};
+
 struct nccl_state {
     ncclComm_t comm;
     cudaStream_t stream;
+    cudaEvent_t start, stop;    /* the device clock of time_calls */
+    int deferred;               /* time_calls is issuing a batch (or capturing): calls do not wait */
+    struct nccl_graph graph;
     int device;
     char device_name[256];
     char pci[32];
@@ -34,8 +47,8 @@ static int cuda_code(cudaError_t e) { return e == cudaSuccess ? 0 : CUDA_ERROR_B
 static int finish(const struct sb_backend *be, ncclResult_t launched)
 {
     struct nccl_state *s = state_of(be);
-    if (launched != ncclSuccess)
-        return (int)launched;
+    if (launched != ncclSuccess || s->deferred)
+        return (int)launched; /* in a batch, time_calls waits once for all of them */
     int rc = cuda_code(cudaStreamSynchronize(s->stream));
     ncclResult_t async = ncclSuccess;
     if (rc == 0 && ncclCommGetAsyncError(s->comm, &async) == ncclSuccess && async != ncclSuccess)
@@ -181,6 +194,78 @@ static size_t nccl_free_bytes(const struct sb_backend *be)
     return cudaMemGetInfo(&free_b, &total) == cudaSuccess ? free_b : 0;
 }
 
+static int async_error(struct nccl_state *s)
+{
+    ncclResult_t async = ncclSuccess;
+    return ncclCommGetAsyncError(s->comm, &async) == ncclSuccess ? (int)async : 0;
+}
+
+static void drop_graph(struct nccl_graph *g)
+{
+    if (g->exec)
+        cudaGraphExecDestroy(g->exec);
+    g->exec = NULL;
+}
+
+static int same_point(const struct nccl_graph *g, const struct sb_collective *coll, const struct sb_call *c)
+{
+    return g->exec && g->coll == coll && memcmp(&g->call, c, sizeof *c) == 0;
+}
+
+/* Captures the graph's calls of this point on the stream (NCCL calls can be captured since 2.9). */
+static int capture_graph(const struct sb_backend *be, const struct sb_collective *coll, const struct sb_call *c)
+{
+    struct nccl_state *s = state_of(be);
+    struct nccl_graph *g = &s->graph;
+    drop_graph(g);
+    cudaGraph_t graph = NULL;
+    int rc = cuda_code(cudaStreamBeginCapture(s->stream, cudaStreamCaptureModeThreadLocal));
+    for (int j = 0; j < g->calls && rc == 0; j++)
+        rc = coll->run(be, c);
+    int end = cuda_code(cudaStreamEndCapture(s->stream, &graph));
+    rc = rc ? rc : end;
+    if (rc == 0)
+        rc = cuda_code(cudaGraphInstantiate(&g->exec, graph, 0));
+    if (graph)
+        cudaGraphDestroy(graph);
+    g->coll = coll;
+    g->call = *c;
+    return rc;
+}
+
+/* n calls back to back (or the point's graph), CUDA events around them, one wait at the end. */
+static int nccl_time_calls(const struct sb_backend *be, const struct sb_collective *coll, const struct sb_call *c,
+                           int n, double *seconds)
+{
+    struct nccl_state *s = state_of(be);
+    int use_graph = s->graph.calls > 0 && n == s->graph.calls, rc = 0;
+    *seconds = 0;
+    s->deferred = 1;
+    if (use_graph && !same_point(&s->graph, coll, c))
+        rc = capture_graph(be, coll, c);
+    if (rc == 0)
+        rc = cuda_code(cudaEventRecord(s->start, s->stream));
+    if (rc == 0 && use_graph)
+        rc = cuda_code(cudaGraphLaunch(s->graph.exec, s->stream));
+    for (int j = 0; j < n && rc == 0 && !use_graph; j++)
+        rc = coll->run(be, c);
+    s->deferred = 0;
+    int rec = cuda_code(cudaEventRecord(s->stop, s->stream));
+    int wait = cuda_code(cudaStreamSynchronize(s->stream));
+    rc = rc ? rc : rec ? rec : wait ? wait : async_error(s);
+    float ms = 0;
+    if (rc == 0)
+        rc = cuda_code(cudaEventElapsedTime(&ms, s->start, s->stop));
+    *seconds = ms * 1e-3;
+    return rc;
+}
+
+static int nccl_use_graph(struct sb_backend *be, int calls)
+{
+    state_of(be)->graph.calls = calls;
+    return 0;
+}
+
 static void nccl_strerror(const struct sb_backend *be, int code, char *buf, size_t len)
 {
     (void)be;
@@ -195,8 +280,13 @@ static void nccl_finalize(struct sb_backend *be)
     struct nccl_state *s = state_of(be);
     if (!s)
         return;
+    drop_graph(&s->graph);
     if (s->comm)
         ncclCommDestroy(s->comm);
+    if (s->start)
+        cudaEventDestroy(s->start);
+    if (s->stop)
+        cudaEventDestroy(s->stop);
     if (s->stream)
         cudaStreamDestroy(s->stream);
     free(s);
@@ -245,14 +335,18 @@ int sb_backend_nccl_init(struct sb_backend *be, const struct sb_comm *comm, int 
         snprintf(err, errlen, "cudaStreamCreate failed on device %d", s->device);
         rc = 2;
     }
+    if (rc == 0 && (cudaEventCreate(&s->start) != cudaSuccess || cudaEventCreate(&s->stop) != cudaSuccess)) {
+        snprintf(err, errlen, "cudaEventCreate failed on device %d", s->device);
+        rc = 2;
+    }
     rc = sb_comm_max_int(comm, rc);
     if (rc == 0)
         rc = open_communicator(s, comm, err, errlen);
     *be = (struct sb_backend){
         .name = "nccl",
         .memory = "device",
-        .timing = "per-call: barrier (stream drained), then the call and cudaStreamSynchronize; host clock; "
-                  "max over ranks per iteration",
+        .timing = "per-call: barrier (stream drained), then the call with CUDA events around it on the stream, "
+                  "and cudaStreamSynchronize; device clock; max over ranks per iteration",
         .comm = comm,
         .state = s,
         .support = nccl_support,
@@ -269,6 +363,8 @@ int sb_backend_nccl_init(struct sb_backend *be, const struct sb_comm *comm, int 
         .reduce_scatter = nccl_reduce_scatter,
         .broadcast = nccl_broadcast,
         .sendrecv = nccl_sendrecv,
+        .time_calls = nccl_time_calls,
+        .use_graph = nccl_use_graph,
         .strerror = nccl_strerror,
         .finalize = nccl_finalize,
     };

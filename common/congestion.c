@@ -119,7 +119,7 @@ static long long make_traffic(struct run *run, struct sb_congestion *c)
 static int64_t measure(struct run *run, struct sb_congestion *c, const struct sb_pattern *pat,
                        const struct sb_call *call, struct sb_timing *timing, char *error, size_t len)
 {
-    sb_run_time_point(run, &c->be, pat, call, timing, error, len);
+    sb_run_time_point(run, &c->be, pat, call, 1, timing, error, len);
     return (run->opt.check && !error[0]) ? sb_run_verify(run, &c->be, call, pat) : -1;
 }
 

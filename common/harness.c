@@ -96,6 +96,22 @@ static json_t *host_list(json_t *ranks)
     return hosts;
 }
 
+/* What one batch sample is, in the words of the record's `timing`. */
+static void batch_timing_label(const struct run *run, char *buf, size_t len)
+{
+    int n = run->opt.batch;
+    if (run->opt.graph > 0)
+        snprintf(buf, len, "pipelined: a CUDA graph of %d calls launched once, after a barrier (stream drained), "
+                 "CUDA events around it; per-call time = graph time / %d; max over ranks per sample", n, n);
+    else if (run->be.time_calls)
+        snprintf(buf, len, "pipelined: %d calls back to back on the stream after a barrier (stream drained), one "
+                 "synchronisation, CUDA events around them; per-call time = batch time / %d; max over ranks per "
+                 "sample", n, n);
+    else
+        snprintf(buf, len, "pipelined: %d calls back to back after a barrier, host clock around them; per-call "
+                 "time = batch time / %d; max over ranks per sample", n, n);
+}
+
 /* The "run" header record; every rank takes part (the placement records are gathered). */
 static json_t *run_header(struct run *run, int argc, char **argv)
 {
@@ -125,6 +141,13 @@ static json_t *run_header(struct run *run, int argc, char **argv)
     json_object_set_new(o, "jansson_version", json_string(JANSSON_VERSION));
     json_object_set_new(o, "timer", json_string("clock_gettime(CLOCK_MONOTONIC)"));
     json_object_set_new(o, "timing", json_string(run->be.timing));
+    static const char *modes[] = {"", "per-call", "batch", "both"};
+    json_object_set_new(o, "timing_mode", json_string(modes[run->opt.timing_mode & 3]));
+    if (run->opt.timing_mode & SB_TIME_BATCH) {
+        char label[320];
+        batch_timing_label(run, label, sizeof label);
+        json_object_set_new(o, "timing_batch", json_string(label));
+    }
     json_object_set_new(o, "rank_placement", ranks ? ranks : json_array());
     json_object_set_new(o, "machine", sb_placement_machine(&run->place));
     json_object_set_new(o, "gpus", sb_gpuinfo_json()); /* rank 0's node: CUDA, NVML (NVLink), NCCL */
@@ -273,13 +296,13 @@ static double *gather_per_rank(struct run *run, const struct sb_timing *timing)
 }
 
 void sb_run_time_point(struct run *run, const struct sb_backend *be, const struct sb_pattern *pat,
-                       const struct sb_call *call, struct sb_timing *timing, char *error, size_t len)
+                       const struct sb_call *call, int calls, struct sb_timing *timing, char *error, size_t len)
 {
     int staged = put_input(run, be, pat, call);
     struct sb_timing_config cfg = {.iters = run->opt.iters, .warmup = run->opt.warmup,
                                    .min_iters = run->opt.min_iters, .max_iters = run->opt.max_iters,
                                    .precision = run->opt.precision, .max_time = run->opt.max_time,
-                                   .watchdog = run->watchdog};
+                                   .watchdog = run->watchdog, .calls_per_sample = calls};
     if (sb_comm_max_int(be->comm, staged != 0)) {
         memset(timing, 0, sizeof *timing);
         snprintf(error, len, "copying the input to the buffers failed on some rank");
@@ -322,22 +345,35 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
     char what[256], error[ERRLEN] = "";
     sb_run_describe_point(run, size->bytes, t, op, in_place, what, sizeof what);
     sb_watchdog_arm(run->watchdog, what, size->bytes);
-    struct sb_timing timing;
-    sb_run_time_point(run, &run->be, &pat, &call, &timing, error, sizeof error);
+    /* each call alone, and/or pipelined batches: the record's time_us is the per-call one when
+     * measured, else the batch's */
+    struct sb_timing timing = {0}, batch = {0};
+    bool per_call = run->opt.timing_mode & SB_TIME_PER_CALL, batched = run->opt.timing_mode & SB_TIME_BATCH;
+    if (per_call)
+        sb_run_time_point(run, &run->be, &pat, &call, 1, &timing, error, sizeof error);
+    if (batched && !error[0])
+        sb_run_time_point(run, &run->be, &pat, &call, run->opt.batch, &batch, error, sizeof error);
     int64_t wrong = (run->opt.check && !error[0]) ? sb_run_verify(run, &run->be, &call, &pat) : -1;
     sb_watchdog_disarm(run->watchdog);
-    double *per_rank = run->opt.per_rank ? gather_per_rank(run, &timing) : NULL;
+    const struct sb_timing *main_timing = per_call ? &timing : &batch;
+    double *per_rank = run->opt.per_rank ? gather_per_rank(run, main_timing) : NULL;
     if (run->comm.rank == 0) {
+        char batch_label[320];
+        batch_timing_label(run, batch_label, sizeof batch_label);
         struct sb_record rec = {.coll = run->coll, .backend = run->be.name, .memory = run->be.memory,
-                                .op_impl = op_impl, .timing_label = run->be.timing, .dtype = t, .op = op,
-                                .in_place = in_place, .ranks = run->comm.size, .nodes = run->comm.nodes,
-                                .ranks_per_node = run->comm.local_size, .size = size, .timing = &timing,
-                                .warmup = run->opt.warmup, .wrong = wrong, .error = error[0] ? error : NULL,
-                                .per_rank = per_rank};
+                                .op_impl = op_impl, .timing_label = per_call ? run->be.timing : batch_label,
+                                .dtype = t, .op = op, .in_place = in_place, .ranks = run->comm.size,
+                                .nodes = run->comm.nodes, .ranks_per_node = run->comm.local_size, .size = size,
+                                .timing = main_timing, .warmup = run->opt.warmup, .wrong = wrong,
+                                .error = error[0] ? error : NULL, .per_rank = per_rank,
+                                .batch = per_call && batched ? &batch : NULL,
+                                .batch_label = batched ? batch_label : NULL,
+                                .batch_calls = batched ? run->opt.batch : 0, .batch_graph = run->opt.graph > 0};
         sb_run_record(run, &rec, what);
     }
     free(per_rank);
     sb_timing_free(&timing);
+    sb_timing_free(&batch);
 }
 
 static bool in_place_available(const struct run *run)
@@ -368,7 +404,9 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
                               sizeof sizes / sizeof *sizes, notes, sizeof notes);
     if (run->comm.rank == 0) {
         sb_progress_clear(&run->progress);
-        sb_report_table_heading(&run->report, run->coll, t, op, impl, run->opt.background != NULL);
+        struct sb_table_columns cols = {.background = run->opt.background != NULL,
+                                        .batch = run->opt.timing_mode == SB_TIME_BOTH};
+        sb_report_table_heading(&run->report, run->coll, t, op, impl, cols);
         for (char *line = strtok(notes, "\n"); line; line = strtok(NULL, "\n"))
             sb_report_note(&run->report, line);
     }
@@ -583,6 +621,14 @@ static int setup(struct run *run)
 static int fits_the_job(struct run *run)
 {
     char err[ERRLEN] = "";
+    if (run->opt.graph > 0) {
+        int rc = run->be.use_graph ? run->be.use_graph(&run->be, run->opt.graph) : -1;
+        if (sb_comm_max_int(&run->comm, rc != 0)) {
+            sb_run_complain(run, run->be.use_graph ? "--graph: this backend could not prepare CUDA graphs"
+                                                   : "--graph needs --backend nccl (CUDA graphs of NCCL calls)");
+            return 2;
+        }
+    }
     if ((run->coll->pairwise && sb_pairwise_check(run, err, sizeof err) != 0) ||
         (run->opt.background && sb_congestion_setup(run, err, sizeof err) != 0)) {
         sb_run_complain(run, err);
@@ -654,6 +700,9 @@ static int options_fit(const struct sb_collective *coll, const struct sb_options
         snprintf(err, len, "--background does not apply to sb_pairs (its rounds already run pairs side by side)");
     else if (o->per_rank && coll->pairwise)
         snprintf(err, len, "--per-rank does not apply to sb_pairs: each of its records is one pair already");
+    else if (o->timing_given && (coll->pairwise || o->background))
+        snprintf(err, len, "--timing, --batch and --graph do not apply to %s: it times each call",
+                 coll->pairwise ? "sb_pairs" : "--background");
     else
         return 0;
     return 2;

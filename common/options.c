@@ -12,7 +12,7 @@
 enum long_only {
     OPT_SIZES = 256, OPT_PRECISION, OPT_MAX_TIME, OPT_MIN_ITERS, OPT_MAX_ITERS, OPT_INPLACE,
     OPT_JSON, OPT_CSV, OPT_SAMPLES, OPT_BIND, OPT_MEM_NODE, OPT_PREFLIGHT, OPT_PROGRESS, OPT_PER_RANK, OPT_BACKEND, OPT_MEMORY, OPT_DEVICE,
-    OPT_LEVEL, OPT_BACKGROUND, OPT_BACKGROUND_BYTES,
+    OPT_LEVEL, OPT_BACKGROUND, OPT_BACKGROUND_BYTES, OPT_TIMING, OPT_BATCH, OPT_GRAPH,
 };
 
 static const struct option long_options[] = {
@@ -46,6 +46,9 @@ static const struct option long_options[] = {
     {"level", required_argument, NULL, OPT_LEVEL},
     {"background", required_argument, NULL, OPT_BACKGROUND},
     {"background-bytes", required_argument, NULL, OPT_BACKGROUND_BYTES},
+    {"timing", required_argument, NULL, OPT_TIMING},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"graph", required_argument, NULL, OPT_GRAPH},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -71,6 +74,8 @@ static void set_defaults(struct sb_options *o)
         .backend = "mpi",
         .device = -1,
         .background_bytes = 1u << 20,
+        .timing_mode = -1,
+        .batch = 20,
     };
 }
 
@@ -321,6 +326,24 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
             return fail(err, errlen, "invalid --background-bytes '%s': expected a positive size in bytes like 1M", arg);
         o->background_bytes = sz;
         return 0;
+    case OPT_TIMING:
+        o->timing_given = true;
+        if (strcmp(arg, "per-call") == 0)
+            o->timing_mode = SB_TIME_PER_CALL;
+        else if (strcmp(arg, "batch") == 0)
+            o->timing_mode = SB_TIME_BATCH;
+        else if (strcmp(arg, "both") == 0)
+            o->timing_mode = SB_TIME_BOTH;
+        else
+            return fail(err, errlen, "invalid --timing '%s': accepted: per-call, batch, both", arg);
+        return 0;
+    case OPT_BATCH:
+    case OPT_GRAPH:
+        o->timing_given = true;
+        if (sb_parse_int(arg, 1, 100000, c == OPT_BATCH ? &o->batch : &o->graph) != 0)
+            return fail(err, errlen, "invalid %s '%s': expected a call count from 1 to 100000",
+                        c == OPT_BATCH ? "--batch" : "--graph", arg);
+        return 0;
     case OPT_PROGRESS:
         if (sb_parse_int(arg, 0, 1, &o->progress) != 0)
             return fail(err, errlen, "invalid --progress '%s': accepted: 0, 1", arg);
@@ -377,6 +400,13 @@ int sb_options_parse(struct sb_options *o, bool reduces, int argc, char **argv, 
         o->ops[SB_SUM] = true;
     if (!o->memory)
         o->memory = strcmp(o->backend, "nccl") == 0 ? "device" : "host";
+    if (o->graph > 0) {
+        if (o->timing_mode == SB_TIME_PER_CALL)
+            return fail(err, errlen, "--graph N times batches of N calls: it does not go with --timing per-call");
+        o->batch = o->graph;
+    }
+    if (o->timing_mode < 0) /* GPUs: nccl-tests' pipelined number beside the blocking one */
+        o->timing_mode = strcmp(o->memory, "device") == 0 || o->graph > 0 ? SB_TIME_BOTH : SB_TIME_PER_CALL;
     return validate(o, err, errlen);
 }
 
@@ -433,6 +463,11 @@ void sb_options_usage(const char *prog, const char *title, bool reduces, bool pa
         "                          all-to-all back to back while the even ones measure, once\n"
         "                          alone and once with that traffic; records carry the ratio\n"
         "      --background-bytes SIZE  the background all-to-all's size per rank (default 1M)\n"
+        "      --timing MODE       per-call (each call timed alone), batch (--batch calls back to\n"
+        "                          back, one synchronisation, time / calls), or both (default: both\n"
+        "                          on device memory, per-call on host memory)\n"
+        "      --batch N           calls per batch (default 20, as nccl-tests' -n)\n"
+        "      --graph N           NCCL: the batch is N calls captured in a CUDA graph\n"
         "      --progress 0|1      progress line on stderr (default: when stderr is a terminal;\n"
         "                          mpirun hands ranks a pipe, so say --progress 1 there)\n"
         "  -h, --help, -V, --version\n\n"

@@ -57,8 +57,18 @@ struct sb_options {
     const char *background;
     size_t background_bytes;
 
+    /* what is timed: each call on its own, pipelined batches of `batch` calls, or both
+     * (-1: both on GPU memory, per-call on host memory); `graph` > 0: the batch is that many
+     * calls captured in a CUDA graph (NCCL) */
+    int timing_mode;
+    bool timing_given; /* --timing, --batch or --graph on the command line */
+    int batch;
+    int graph;
+
     bool help, version;
 };
+
+enum sb_timing_mode { SB_TIME_PER_CALL = 1, SB_TIME_BATCH = 2, SB_TIME_BOTH = 3 };
 
 /* Fills o from argv.  Returns 0, or 2 with one line in err naming the bad value and what is
  * accepted.  `reduces` says whether -o/--op applies to this collective. */

@@ -56,11 +56,13 @@ void sb_report_close(struct sb_report *r)
     r->json = r->csv = NULL;
 }
 
-double sb_record_algbw(const struct sb_record *rec)
+double sb_record_algbw_of(const struct sb_record *rec, const struct sb_timing *t)
 {
-    double median = rec->timing->max.median;
+    double median = t->max.median;
     return median > 0 ? (double)rec->size->bytes / (median * 1e-6) / 1e9 : 0.0;
 }
+
+double sb_record_algbw(const struct sb_record *rec) { return sb_record_algbw_of(rec, rec->timing); }
 
 double sb_record_busbw(const struct sb_record *rec)
 {
@@ -130,6 +132,10 @@ void sb_report_header(struct sb_report *r, const struct sb_collective *coll, jso
     else
         fprintf(t, "# Timed: per iteration, a barrier, then one %s call on every rank (CLOCK_MONOTONIC);\n"
                    "#   an iteration's time is the MAXIMUM over ranks (done when the slowest rank is).\n", coll->title);
+    const char *mode = json_string_value(json_object_get(run, "timing_mode"));
+    if (mode && strcmp(mode, "per-call") != 0)
+        fprintf(t, "# Timing %s: %s%s\n", mode, json_string_value(json_object_get(run, "timing_batch")),
+                strcmp(mode, "both") == 0 ? " (batch_us, b_busbw; time_us is each call alone)" : " (time_us)");
     fprintf(t,
                "#   min/median/mean/p99/max are over iterations; rank_mean = the per-iteration mean over ranks\n"
                "#   (what OSU and IMB report); at small sizes it is lower by the barrier's exit skew.\n");
@@ -145,7 +151,7 @@ void sb_report_header(struct sb_report *r, const struct sb_collective *coll, jso
 }
 
 void sb_report_table_heading(struct sb_report *r, const struct sb_collective *coll, enum sb_dtype t,
-                             enum sb_op op, const char *op_impl, bool background)
+                             enum sb_op op, const char *op_impl, struct sb_table_columns cols)
 {
     if (coll->reduces)
         fprintf(r->table, "#\n# dtype %s, op %s (%s)\n", sb_dtype_name(t), sb_op_name(op), op_impl);
@@ -159,8 +165,10 @@ void sb_report_table_heading(struct sb_report *r, const struct sb_collective *co
             "wrong");
     if (coll->pairwise)
         fprintf(r->table, " %9s", "bidir");
-    if (background)
+    if (cols.background)
         fprintf(r->table, " %9s %8s", "alone_us", "impact");
+    if (cols.batch)
+        fprintf(r->table, " %9s %9s", "batch_us", "b_busbw");
     fputc('\n', r->table);
     fflush(r->table);
 }
@@ -184,6 +192,24 @@ static json_t *samples_json(const double *v, size_t n)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(a, json_real(v[i]));
     return a;
+}
+
+/* Pipelined batches: how many calls one sample was and, beside a per-call time_us, the
+ * batches' own statistics (per call) and bandwidths. */
+static void add_batch_fields(json_t *o, const struct sb_record *rec)
+{
+    json_object_set_new(o, "batch_calls", json_integer(rec->batch_calls));
+    json_object_set_new(o, "batch_graph", json_boolean(rec->batch_graph));
+    if (!rec->batch)
+        return; /* time_us is the batch's itself (--timing batch) */
+    double algbw = sb_record_algbw_of(rec, rec->batch);
+    json_object_set_new(o, "time_us_batch", stats_json(&rec->batch->max));
+    json_object_set_new(o, "time_us_batch_rank_mean", stats_json(&rec->batch->mean));
+    json_object_set_new(o, "iterations_batch", json_integer((json_int_t)rec->batch->n));
+    json_object_set_new(o, "precision_reached_batch", json_boolean(rec->batch->precision_reached));
+    json_object_set_new(o, "algbw_gbps_batch", json_real(algbw));
+    json_object_set_new(o, "busbw_gbps_batch", json_real(algbw * rec->coll->busbw_factor(rec->ranks)));
+    json_object_set_new(o, "timing_batch", json_string(rec->batch_label));
 }
 
 /* sb_pairs: who the pair is, and its bandwidth both ways together. */
@@ -242,6 +268,8 @@ json_t *sb_record_json(const struct sb_record *rec, bool keep_samples)
                                                "median", rec->per_rank[3 * r + 1], "p99", rec->per_rank[3 * r + 2]));
         json_object_set_new(o, "time_us_per_rank", a);
     }
+    if (rec->batch_calls > 0)
+        add_batch_fields(o, rec);
     if (rec->pair)
         add_pair_fields(o, rec);
     if (rec->congestion)
@@ -300,6 +328,9 @@ void sb_report_record(struct sb_report *r, const struct sb_record *rec)
     if (rec->congestion)
         fprintf(r->table, " %9.2f %7.2fx", rec->congestion->isolated.median,
                 rec->congestion->isolated.median > 0 ? s->median / rec->congestion->isolated.median : 0.0);
+    if (rec->batch)
+        fprintf(r->table, " %9.2f %9.3f", rec->batch->max.median,
+                sb_record_algbw_of(rec, rec->batch) * rec->coll->busbw_factor(rec->ranks));
     fputc('\n', r->table);
     if (rec->error)
         fprintf(r->table, "# error: %s\n", rec->error);

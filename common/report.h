@@ -56,6 +56,10 @@ struct sb_record {
     const double *per_rank; /* --per-rank: ranks x (min, median, p99) in us, or NULL */
     const struct sb_pair_info *pair;             /* sb_pairs, or NULL */
     const struct sb_congestion_info *congestion; /* --background, or NULL */
+    const struct sb_timing *batch; /* --timing both: the pipelined batches beside time_us, or NULL */
+    const char *batch_label;       /* what a batch sample is, when batches were timed */
+    int batch_calls;               /* calls per batch (0: no batches timed) */
+    bool batch_graph;              /* the batch was a CUDA graph */
 };
 
 /* Opens the outputs; 0, or 2 with err naming the file and the reason. */
@@ -66,15 +70,20 @@ void sb_report_close(struct sb_report *r);
 int sb_report_table_is_stdout(const struct sb_report *r);
 
 double sb_record_algbw(const struct sb_record *rec);  /* GB/s, G = 1e9 */
+double sb_record_algbw_of(const struct sb_record *rec, const struct sb_timing *t); /* of another timing */
 double sb_record_busbw(const struct sb_record *rec);
 /* sb_pairs: what the pair moved, both directions and all lanes together, per second (GB/s). */
 double sb_record_bidir(const struct sb_record *rec);
 
 /* The header: text lines for humans, and the JSON "run" record (the report takes `run`). */
 void sb_report_header(struct sb_report *r, const struct sb_collective *coll, json_t *run);
-/* background: the table gets the --background columns (time alone, impact). */
+/* Optional columns of the table. */
+struct sb_table_columns {
+    bool background; /* --background: time alone, impact */
+    bool batch;      /* --timing both: the batch's median per call */
+};
 void sb_report_table_heading(struct sb_report *r, const struct sb_collective *coll, enum sb_dtype t,
-                             enum sb_op op, const char *op_impl, bool background);
+                             enum sb_op op, const char *op_impl, struct sb_table_columns cols);
 void sb_report_note(struct sb_report *r, const char *text);
 void sb_report_record(struct sb_report *r, const struct sb_record *rec);
 /* JSON "summary" record (the report takes `summary`) and the closing text lines. */

@@ -63,10 +63,11 @@ struct run {
 };
 
 
-/* Times one point on the ranks of `be` (the run's backend, or a part of it); `error` says why it
- * failed, or stays empty.  Every rank of be->comm calls it. */
+/* Times one point on the ranks of `be` (the run's backend, or a part of it), `calls` calls per
+ * sample (1: each call alone; N: pipelined batches); `error` says why it failed, or stays
+ * empty.  Every rank of be->comm calls it. */
 void sb_run_time_point(struct run *run, const struct sb_backend *be, const struct sb_pattern *pat,
-                       const struct sb_call *call, struct sb_timing *timing, char *error, size_t len);
+                       const struct sb_call *call, int calls, struct sb_timing *timing, char *error, size_t len);
 /* The untimed verification pass on the ranks of `be`: wrong elements summed over them. */
 int64_t sb_run_verify(struct run *run, const struct sb_backend *be, const struct sb_call *call,
                       const struct sb_pattern *pat);

@@ -1,4 +1,4 @@
-/* The timing loop, written once: warm-up, then batches of (barrier, t0, call, t1) on every rank;
+/* The timing loop, written once: warm-up, then batches of (barrier, t0, call(s), t1) on every rank;
  * after each batch (outside the timed region) the samples are reduced to rank 0, which decides
  * whether to go on. */
 #ifndef SB_TIMING_H
@@ -18,6 +18,8 @@ struct sb_timing_config {
     double precision; /* adaptive: target relative half-width of the median's 95% interval */
     double max_time;  /* adaptive: seconds of iterations per size */
     struct sb_watchdog *watchdog; /* told of every completed call (outside the timed region), or NULL */
+    int calls_per_sample;  /* 1: each call timed alone; N: a pipelined batch of N calls per sample,
+                            * whose time / N is the sample (0 counts as 1) */
 };
 
 struct sb_timing {

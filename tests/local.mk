@@ -46,7 +46,8 @@ tests_unit_test_gpuinfo_LDADD = $(SB_UNIT_LIBS)
 harness_integration_tests = tests/integration/collectives.sh tests/integration/bad_input.sh \
 	tests/integration/corrupt.sh tests/integration/hang.sh tests/integration/placement.sh \
 	tests/integration/more_collectives.sh tests/integration/gpu.sh tests/integration/per_rank.sh \
-	tests/integration/pairs.sh tests/integration/congestion.sh tests/integration/mpi_device.sh
+	tests/integration/pairs.sh tests/integration/congestion.sh tests/integration/mpi_device.sh \
+	tests/integration/timing_modes.sh
 TESTS += $(harness_integration_tests)
 EXTRA_DIST += tests/integration/lib.sh $(harness_integration_tests) tests/integration/fault_inject.c
 

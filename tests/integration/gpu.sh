@@ -40,4 +40,12 @@ for b in allreduce alltoall allgather reduce_scatter broadcast sendrecv; do
   check "nccl sb_$b: wrong == 0 everywhere, backend nccl, memory device" \
     jq_all "$TMP/$b.jsonl" '.wrong == 0 and .backend == "nccl" and .memory == "device"'
 done
+# Both timings by default on device memory: CUDA events per call, and pipelined batches of 20.
+check "nccl: per-call (CUDA events) and batch timings in every record" \
+  jq_all "$TMP/allreduce.jsonl" '.batch_calls == 20 and (.time_us_batch.median > 0) and (.timing | test("CUDA events"))
+    and (.timing_batch | test("back to back")) and .busbw_gbps_batch > 0'
+mpi "$gpus" "$AR" --backend nccl --sizes 8,1M -n 5 --graph 10 --json "$TMP/graph.jsonl" >"$TMP/graph.out" 2>&1
+rc=$?
+check "nccl --graph 10: exit 0, the batch is a CUDA graph of 10 calls, exact (got $rc)" \
+  sh -c "[ $rc -eq 0 ] && jq -s -e '[.[] | select(.type == \"result\")] | length > 0 and all(.batch_graph and .batch_calls == 10 and .wrong == 0 and (.timing_batch | test(\"CUDA graph\")))' '$TMP/graph.jsonl' >/dev/null"
 done_testing

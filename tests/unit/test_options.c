@@ -165,6 +165,33 @@ static void format_size_is_compact(void **state)
     assert_string_equal(sb_format_size(1000, buf, sizeof buf), "1000");
 }
 
+static void timing_modes_and_batches(void **state)
+{
+    (void)state;
+    struct sb_options o;
+    char err[256];
+    assert_int_equal(parse(&o, true, err, NULL), 0);
+    assert_int_equal(o.timing_mode, SB_TIME_PER_CALL); /* host memory */
+    assert_int_equal(o.batch, 20);
+    assert_false(o.timing_given);
+    assert_int_equal(parse(&o, true, err, "--backend", "nccl", NULL), 0);
+    assert_int_equal(o.timing_mode, SB_TIME_BOTH); /* device memory: nccl-tests' number too */
+    assert_int_equal(parse(&o, true, err, "--timing", "batch", "--batch", "7", NULL), 0);
+    assert_true(o.timing_mode == SB_TIME_BATCH && o.batch == 7 && o.timing_given);
+    assert_int_equal(parse(&o, true, err, "--graph", "12", NULL), 0);
+    assert_true(o.timing_mode == SB_TIME_BOTH && o.batch == 12 && o.graph == 12); /* a graph is a batch */
+    assert_int_equal(parse(&o, true, err, "--graph", "4", "--timing", "per-call", NULL), 2);
+    assert_non_null(strstr(err, "does not go with --timing per-call"));
+    assert_int_equal(parse(&o, true, err, "--timing", "sometimes", NULL), 2);
+    assert_non_null(strstr(err, "accepted: per-call, batch, both"));
+    assert_int_equal(parse(&o, true, err, "--batch", "0", NULL), 2);
+    assert_int_equal(parse(&o, true, err, "--level", "switch", NULL), 2);
+    assert_int_equal(parse(&o, true, err, "--level", "rank", "--background", "alltoall", "--background-bytes", "4M",
+                           NULL), 0);
+    assert_true(strcmp(o.level, "rank") == 0 && strcmp(o.background, "alltoall") == 0 &&
+                o.background_bytes == 4u << 20);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +203,7 @@ int main(void)
         cmocka_unit_test(min_larger_than_max_is_refused),
         cmocka_unit_test(backend_memory_defaults_follow_the_backend),
         cmocka_unit_test(format_size_is_compact),
+        cmocka_unit_test(timing_modes_and_batches),
     };
     return cmocka_run_group_tests_name("options", tests, NULL, NULL);
 }
