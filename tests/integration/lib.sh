@@ -26,3 +26,19 @@ jq_all() { jq -s -e "[.[] | select(.type == \"result\")] | length > 0 and all($2
 # jqs ARGS...: jq -s -e over a file, quiet; true when the filter is.
 jqs() { jq -s -e "$@" >/dev/null; }
 jq_count() { jq -s "[.[] | select(.type == \"result\")] | length" "$1"; }
+
+# use_emulated_cluster: skips the whole script unless this machine can make network namespaces
+# (root, ip netns, tc); else makes sure no namespace of $SB_NETNS_PREFIX stays behind, whatever
+# happens (NETNS names scripts/sb-netns).
+use_emulated_cluster() {
+  if [ "$(id -u)" -ne 0 ]; then
+    skip "not root: network namespaces need root (run make check as root for the emulated cluster)"
+    done_testing
+  fi
+  if ! ip netns list >/dev/null 2>&1 || ! command -v tc >/dev/null 2>&1; then
+    skip "'ip netns' or tc unavailable: no emulated cluster on this system"
+    done_testing
+  fi
+  trap '"$NETNS" down >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+  trap 'exit 1' INT TERM HUP
+}

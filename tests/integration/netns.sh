@@ -18,17 +18,7 @@ export SB_NETNS_PREFIX=sbt
 RATE=200mbit
 RATE_GBPS=0.025 # 200e6 bit/s / 8 / 1e9
 
-if [ "$(id -u)" -ne 0 ]; then
-  skip "not root: network namespaces need root (run make check as root for the emulated cluster)"
-  done_testing
-fi
-if ! ip netns list >/dev/null 2>&1 || ! command -v tc >/dev/null 2>&1; then
-  skip "'ip netns' or tc unavailable: no emulated cluster on this system"
-  done_testing
-fi
-# Whatever happens below, no namespace stays behind.
-trap '"$NETNS" down >/dev/null 2>&1; rm -rf "$TMP"' EXIT
-trap 'exit 1' INT TERM HUP
+use_emulated_cluster
 left() { ip netns list | awk '{print $1}' | grep -E "^$SB_NETNS_PREFIX-" || true; }
 "$NETNS" down >/dev/null 2>&1
 

@@ -18,16 +18,7 @@ MODEL="$top_builddir/models/sb_model"
 export SB_NETNS_PREFIX=sbp
 SLOW=$SB_NETNS_PREFIX-h3
 
-if [ "$(id -u)" -ne 0 ]; then
-  skip "not root: network namespaces need root (run make check as root for the emulated cluster)"
-  done_testing
-fi
-if ! ip netns list >/dev/null 2>&1 || ! command -v tc >/dev/null 2>&1; then
-  skip "'ip netns' or tc unavailable: no emulated cluster on this system"
-  done_testing
-fi
-trap '"$NETNS" down >/dev/null 2>&1; rm -rf "$TMP"' EXIT
-trap 'exit 1' INT TERM HUP
+use_emulated_cluster
 "$NETNS" down >/dev/null 2>&1
 
 "$NETNS" up 4 --rate 200mbit >"$TMP/up.out" 2>&1
