@@ -107,6 +107,7 @@ static long long make_traffic(struct run *run, struct sb_congestion *c)
     int done = 0;
     while (!done) {
         c->be.alltoall(&c->be, &c->traffic);
+        sb_watchdog_progress(run->watchdog); /* -T: a rank making traffic is not hung */
         calls++;
         done = sb_comm_max_int(&c->half, sb_comm_request_done(&req));
     }
