@@ -18,7 +18,8 @@ struct run {
     FILE *table, *json;
     struct sb_lpool *pool;
     char gpu_name[256], gpu_why[256];
-    double gpu_peak;
+    double gpu_peak;  /* DRAM, from the memory clock and bus width */
+    double pcie_peak; /* device 0's PCIe link, one way (NVML), 0 when unknown */
     int points, failed;
     int64_t wrong_total;
 };
@@ -69,6 +70,7 @@ static void header(struct run *r, int argc, char **argv, bool gpu_ok)
                           "git_revision", SB_GIT_REVISION, "host", host, "cpu_model", cpu, "command_line", cmd,
                           "start_time", now, "timer", "CLOCK_MONOTONIC", "gpu", gpu, "options", options_json(r->o));
     json_t *gpus = sb_gpuinfo_json();
+    r->pcie_peak = sb_gpuinfo_pcie_peak(gpus, 0);
     char gpus_line[1024];
     sb_gpuinfo_summary(gpus, gpus_line, sizeof gpus_line);
     json_object_set_new(o, "gpus", gpus);
@@ -105,7 +107,9 @@ static json_t *record(struct run *r, const struct sb_local_buf *b, const struct 
 {
     const struct sb_stats *s = &tm->stats;
     bool red = sb_local_test_is_reduce(b->test);
-    double peak = b->test == SB_LT_D2D || b->test == SB_LT_DREDUCE ? r->gpu_peak : 0;
+    /* the nominal peak where known: DRAM for device copies and reductions, PCIe for h2d/d2h */
+    double peak = b->test == SB_LT_D2D || b->test == SB_LT_DREDUCE ? r->gpu_peak
+                  : b->test == SB_LT_H2D || b->test == SB_LT_D2H ? r->pcie_peak : 0;
     json_t *time = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "min", s->min, "median", s->median, "mean", s->mean,
                              "p99", s->p99, "max", s->max, "stddev", s->stddev);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:i, s:i, s:i, s:I, s:I, s:i, s:i}", "schema",

@@ -168,3 +168,25 @@ void sb_gpuinfo_summary(json_t *info, char *buf, size_t len)
         if (*c == '\n' || *c == '\r')
             *c = ' ';
 }
+
+double sb_gpuinfo_pcie_lane_gbps(int gen)
+{
+    /* GT/s per lane x the line code's payload share / 8 bits */
+    static const double gts[] = {0, 2.5, 5.0, 8.0, 16.0, 32.0, 64.0};
+    if (gen < 1 || gen > 6)
+        return 0;
+    double code = gen <= 2 ? 8.0 / 10.0 : gen <= 5 ? 128.0 / 130.0 : 242.0 / 256.0;
+    return gts[gen] * code / 8.0;
+}
+
+double sb_gpuinfo_pcie_peak(json_t *info, int cuda_index)
+{
+    json_t *gpus = json_object_get(json_object_get(info, "nvml"), "gpus"), *g;
+    size_t i;
+    json_array_foreach(gpus, i, g) {
+        json_t *idx = json_object_get(g, "cuda_index");
+        if (json_is_integer(idx) && json_integer_value(idx) == cuda_index)
+            return json_number_value(json_object_get(json_object_get(g, "pcie"), "peak_gbps"));
+    }
+    return 0;
+}

@@ -18,8 +18,18 @@
 /* {"available": true, "library", "driver_version", "gpus": [{"index", "name", "pci_bus_id"
  * ("0000:18:00.0", lower case as hwloc), "memory_total_bytes", "nvlink": {"links_active",
  * "links_total_probed", "state": ["up"|"down", ...] (one per link that answered, link order),
- * and "why" when no link answered}}]}, or {"available": false, "why"}. */
+ * and "why" when no link answered}, "pcie": {"gen_max", "width_max", "gen_current",
+ * "width_current", "peak_gbps" (one way, at gen_max x width_max)} (null where NVML gives
+ * none)}]}, or {"available": false, "why"}. */
 json_t *sb_gpuinfo_nvml_json(void);
+
+/* Nominal one-way GB/s of one PCIe lane of generation gen (after line coding: 8b/10b up to
+ * gen 2, 128b/130b for gens 3-5, and gen 6's FLIT mode at 242/256), 0 for an unknown gen. */
+double sb_gpuinfo_pcie_lane_gbps(int gen);
+
+/* The nominal PCIe peak (GB/s, one way) of the NVML GPU that is CUDA device `cuda_index` in
+ * `info` (sb_gpuinfo_json's), or 0 when unknown. */
+double sb_gpuinfo_pcie_peak(json_t *info, int cuda_index);
 
 /* {"available": true, "runtime_version": "13.0", "driver_version": "13.0" (the CUDA version the
  * driver supports) or null (no driver), "devices": [{"index", "name", "pci_bus_id",

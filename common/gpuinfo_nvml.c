@@ -34,6 +34,7 @@ typedef nvml_return (*nvml_name_fn)(nvml_device, char *, unsigned int);
 typedef nvml_return (*nvml_pci_fn)(nvml_device, struct nvml_pci_info *);
 typedef nvml_return (*nvml_memory_fn)(nvml_device, struct nvml_memory *);
 typedef nvml_return (*nvml_link_state_fn)(nvml_device, unsigned int, int *);
+typedef nvml_return (*nvml_uint_fn)(nvml_device, unsigned int *);
 
 struct nvml {
     const char *library;
@@ -47,6 +48,9 @@ struct nvml {
     nvml_pci_fn pci;
     nvml_memory_fn memory;
     nvml_link_state_fn link_state; /* may be NULL: then no NVLink report */
+    /* PCIe link generation and width, the most the GPU and slot allow and the present ones
+     * (which drop while the GPU idles); may be NULL: then no PCIe report */
+    nvml_uint_fn pcie_gen_max, pcie_width_max, pcie_gen_now, pcie_width_now;
 };
 
 static const char *nvml_library_name(void)
@@ -105,6 +109,10 @@ static int nvml_open(struct nvml *n, char *why, size_t whylen)
     n->pci = (nvml_pci_fn)symbol(n, "nvmlDeviceGetPciInfo_v3", 1, why, whylen);
     n->memory = (nvml_memory_fn)symbol(n, "nvmlDeviceGetMemoryInfo", 1, why, whylen);
     n->link_state = (nvml_link_state_fn)symbol(n, "nvmlDeviceGetNvLinkState", 0, why, whylen);
+    n->pcie_gen_max = (nvml_uint_fn)symbol(n, "nvmlDeviceGetMaxPcieLinkGeneration", 0, why, whylen);
+    n->pcie_width_max = (nvml_uint_fn)symbol(n, "nvmlDeviceGetMaxPcieLinkWidth", 0, why, whylen);
+    n->pcie_gen_now = (nvml_uint_fn)symbol(n, "nvmlDeviceGetCurrPcieLinkGeneration", 0, why, whylen);
+    n->pcie_width_now = (nvml_uint_fn)symbol(n, "nvmlDeviceGetCurrPcieLinkWidth", 0, why, whylen);
     if (why[0]) {
         dlclose(n->handle);
         return -1;
@@ -139,6 +147,24 @@ static json_t *nvlink_json(const struct nvml *n, nvml_device d)
     return o;
 }
 
+static json_t *uint_or_null(nvml_uint_fn f, nvml_device d)
+{
+    unsigned int v = 0;
+    return f && f(d, &v) == NVML_SUCCESS ? json_integer((json_int_t)v) : json_null();
+}
+
+/* The PCIe link, and its nominal one-way peak at the most generation and width allowed. */
+static json_t *pcie_json(const struct nvml *n, nvml_device d)
+{
+    json_t *o = json_pack("{s:o, s:o, s:o, s:o}", "gen_max", uint_or_null(n->pcie_gen_max, d), "width_max",
+                          uint_or_null(n->pcie_width_max, d), "gen_current", uint_or_null(n->pcie_gen_now, d),
+                          "width_current", uint_or_null(n->pcie_width_now, d));
+    double lane = sb_gpuinfo_pcie_lane_gbps((int)json_integer_value(json_object_get(o, "gen_max")));
+    json_int_t width = json_integer_value(json_object_get(o, "width_max"));
+    json_object_set_new(o, "peak_gbps", lane > 0 && width > 0 ? json_real(lane * (double)width) : json_null());
+    return o;
+}
+
 static json_t *gpu_json(const struct nvml *n, unsigned int index)
 {
     nvml_device d = NULL;
@@ -164,6 +190,7 @@ static json_t *gpu_json(const struct nvml *n, unsigned int index)
     json_object_set_new(o, "pci_bus_id", string_or_null(have_pci ? pci : NULL));
     json_object_set_new(o, "memory_total_bytes", have_mem ? json_integer((json_int_t)mem.total) : json_null());
     json_object_set_new(o, "nvlink", nvlink_json(n, d));
+    json_object_set_new(o, "pcie", pcie_json(n, d));
     return o;
 }
 

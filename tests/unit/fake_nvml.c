@@ -35,6 +35,9 @@ int nvmlDeviceGetName(fake_handle h, char *buf, unsigned int len);
 int nvmlDeviceGetPciInfo_v3(fake_handle h, struct fake_pci *p);
 int nvmlDeviceGetMemoryInfo(fake_handle h, struct fake_memory *m);
 int nvmlDeviceGetNvLinkState(fake_handle h, unsigned int link, int *on);
+int nvmlDeviceGetMaxPcieLinkGeneration(fake_handle h, unsigned int *v);
+int nvmlDeviceGetMaxPcieLinkWidth(fake_handle h, unsigned int *v);
+int nvmlDeviceGetCurrPcieLinkGeneration(fake_handle h, unsigned int *v);
 
 const char *nvmlErrorString(int r)
 {
@@ -83,5 +86,24 @@ int nvmlDeviceGetNvLinkState(fake_handle h, unsigned int link, int *on)
     if (link >= h->links)
         return INVALID_ARGUMENT;
     *on = link != 5;
+    return SUCCESS;
+}
+/* PCIe: both fake GPUs gen 5 x16 at most, idling at gen 1; no current width (NOT_SUPPORTED). */
+int nvmlDeviceGetMaxPcieLinkGeneration(fake_handle h, unsigned int *v)
+{
+    (void)h;
+    *v = 5;
+    return SUCCESS;
+}
+int nvmlDeviceGetMaxPcieLinkWidth(fake_handle h, unsigned int *v)
+{
+    (void)h;
+    *v = 16;
+    return SUCCESS;
+}
+int nvmlDeviceGetCurrPcieLinkGeneration(fake_handle h, unsigned int *v)
+{
+    (void)h;
+    *v = 1;
     return SUCCESS;
 }

@@ -2,6 +2,7 @@
  * every part says available:false with a one-line reason; with the test-only fake NVML
  * (tests/unit/fake_nvml.c, through SB_NVML_LIBRARY) the NVML path and the summary line are
  * checked value by value.  On a GPU node the real parts are checked for shape only. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -127,12 +128,31 @@ static void nvml_fake_gpus_are_read(void **state)
     assert_string_equal(json_string_value(json_array_get(json_object_get(nv, "state"), 5)), "down");
     assert_string_equal(json_string_value(json_array_get(json_object_get(nv, "state"), 0)), "up");
     assert_null(json_object_get(nv, "why"));
+    json_t *pcie = json_object_get(a, "pcie");
+    assert_int_equal(json_integer_value(json_object_get(pcie, "gen_max")), 5);
+    assert_int_equal(json_integer_value(json_object_get(pcie, "width_max")), 16);
+    assert_int_equal(json_integer_value(json_object_get(pcie, "gen_current")), 1);
+    assert_true(json_is_null(json_object_get(pcie, "width_current"))); /* the fake has no such symbol */
+    /* gen 5 x16: 32 GT/s x 16 lanes x 128/130 / 8 = 63.0 GB/s one way */
+    assert_true(fabs(json_number_value(json_object_get(pcie, "peak_gbps")) - 32.0 * 16 * 128 / 130 / 8) < 1e-9);
     assert_string_equal(json_string_value(json_object_get(b, "pci_bus_id")), "0001:ac:00.0");
     nv = json_object_get(b, "nvlink");
     assert_int_equal(json_integer_value(json_object_get(nv, "links_total_probed")), 0);
     assert_non_null(strstr(json_string_value(json_object_get(nv, "why")), "Not Supported"));
     json_decref(n);
     unsetenv("SB_NVML_LIBRARY");
+}
+
+static void pcie_lane_rates(void **state)
+{
+    (void)state;
+    assert_true(fabs(sb_gpuinfo_pcie_lane_gbps(1) - 0.25) < 1e-12);    /* 2.5 GT/s, 8b/10b */
+    assert_true(fabs(sb_gpuinfo_pcie_lane_gbps(3) - 0.984615) < 1e-6); /* 8 GT/s, 128b/130b */
+    assert_true(fabs(sb_gpuinfo_pcie_lane_gbps(4) * 16 - 31.5077) < 1e-3);
+    assert_true(sb_gpuinfo_pcie_lane_gbps(0) == 0 && sb_gpuinfo_pcie_lane_gbps(7) == 0);
+    json_t *none = json_pack("{s:{s:b}}", "nvml", "available", 0);
+    assert_true(sb_gpuinfo_pcie_peak(none, 0) == 0);
+    json_decref(none);
 }
 
 /* No device here (or not built with CUDA): a reason; on a GPU node, the devices. */
@@ -234,6 +254,7 @@ int main(void)
         cmocka_unit_test(nvml_wrong_library_names_the_symbol),
         cmocka_unit_test(nvml_init_failure_is_reported),
         cmocka_unit_test(nvml_fake_gpus_are_read),
+        cmocka_unit_test(pcie_lane_rates),
         cmocka_unit_test(cuda_part),
         cmocka_unit_test(nccl_version_or_reason),
         cmocka_unit_test(combined_serializes_and_summarizes),
