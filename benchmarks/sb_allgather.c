@@ -46,6 +46,7 @@ static const struct sb_collective sb_allgather = {
     .run = run,
     .input = input,
     .expected = expected,
+    .pattern = SB_PATTERN_ALL_GATHER,
     .in_place_offset = in_place_offset,
 };
 

@@ -41,6 +41,7 @@ static const struct sb_collective sb_allreduce = {
     .run = run,
     .input = input,
     .expected = expected,
+    .pattern = SB_PATTERN_REDUCE_ALL,
 };
 
 int main(int argc, char **argv) { return sb_main(&sb_allreduce, argc, argv); }

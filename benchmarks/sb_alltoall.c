@@ -44,6 +44,7 @@ static const struct sb_collective sb_alltoall = {
     .run = run,
     .input = input,
     .expected = expected,
+    .pattern = SB_PATTERN_ALL_TO_ALL,
 };
 
 int main(int argc, char **argv) { return sb_main(&sb_alltoall, argc, argv); }

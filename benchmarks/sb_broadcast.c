@@ -34,6 +34,7 @@ static const struct sb_collective sb_broadcast = {
     .run = run,
     .input = input,
     .expected = expected,
+    .pattern = SB_PATTERN_BROADCAST,
 };
 
 int main(int argc, char **argv) { return sb_main(&sb_broadcast, argc, argv); }

@@ -31,6 +31,7 @@ static const struct sb_collective sb_pairs = {
     .run = run,
     .input = input,
     .expected = expected,
+    .pattern = SB_PATTERN_PAIRS,
     .pairwise = true,
 };
 

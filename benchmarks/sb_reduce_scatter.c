@@ -40,6 +40,7 @@ static const struct sb_collective sb_reduce_scatter = {
     .run = run,
     .input = input,
     .expected = expected,
+    .pattern = SB_PATTERN_REDUCE_SCATTER,
 };
 
 int main(int argc, char **argv) { return sb_main(&sb_reduce_scatter, argc, argv); }

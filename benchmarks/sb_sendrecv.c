@@ -30,6 +30,7 @@ static const struct sb_collective sb_sendrecv = {
     .run = run,
     .input = input,
     .expected = expected,
+    .pattern = SB_PATTERN_RING,
 };
 
 int main(int argc, char **argv) { return sb_main(&sb_sendrecv, argc, argv); }

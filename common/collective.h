@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "dtype.h"
+#include "pattern_formula.h"
 
 struct sb_backend;
 
@@ -58,6 +59,10 @@ struct sb_collective {
     /* In an in-place call, where (in elements) the rank's input sits in the receive buffer:
      * AllGather's own block is at rank * count_per_peer.  NULL means 0. */
     size_t (*in_place_offset)(const struct sb_layout *l, int rank);
+    /* The same input() and expected() as data, for code without these function pointers (the
+     * device kernels): sb_pattern_value(pattern, ...) gives the same values.  SB_PATTERN_NONE
+     * (0): not described, checked on the host only. */
+    enum sb_pattern_kind pattern;
     /* Measured between pairs (sb_pairs): the harness runs the sweep once per round of a
      * round-robin schedule, each pair on a communicator of its own, one record per pair. */
     bool pairwise;

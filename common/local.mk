@@ -6,7 +6,7 @@ common_libsbharness_a_SOURCES = \
 	common/stats.c common/stats.h \
 	common/options.c common/options.h \
 	common/sweep.c common/sweep.h \
-	common/pattern.c common/pattern.h \
+	common/pattern.c common/pattern.h common/pattern_formula.h \
 	common/check.c common/check.h \
 	common/timing.c common/timing.h \
 	common/report.c common/report.h \

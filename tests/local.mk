@@ -42,6 +42,43 @@ tests_unit_test_schedule_LDADD = $(SB_UNIT_LIBS)
 tests_unit_test_gpuinfo_CFLAGS = $(SB_UNIT_CFLAGS)
 tests_unit_test_gpuinfo_LDADD = $(SB_UNIT_LIBS)
 
+# ---- sb_pattern_value (the device kernels' formulas) against each descriptor's input() and
+# expected(): one program per collective, all built from tests/unit/test_pattern_kind.c.
+pattern_kind_tests = tests/unit/test_pattern_kind_allreduce tests/unit/test_pattern_kind_reduce_scatter \
+	tests/unit/test_pattern_kind_alltoall tests/unit/test_pattern_kind_allgather \
+	tests/unit/test_pattern_kind_broadcast tests/unit/test_pattern_kind_sendrecv tests/unit/test_pattern_kind_pairs
+check_PROGRAMS += $(pattern_kind_tests)
+TESTS += $(pattern_kind_tests)
+SB_KIND_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/benchmarks
+tests_unit_test_pattern_kind_allreduce_SOURCES = tests/unit/test_pattern_kind.c
+tests_unit_test_pattern_kind_allreduce_CPPFLAGS = $(SB_KIND_CPPFLAGS) -DSB_KIND_FILE='"sb_allreduce.c"' -DSB_KIND_DESC=sb_allreduce
+tests_unit_test_pattern_kind_allreduce_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_pattern_kind_allreduce_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_pattern_kind_reduce_scatter_SOURCES = tests/unit/test_pattern_kind.c
+tests_unit_test_pattern_kind_reduce_scatter_CPPFLAGS = $(SB_KIND_CPPFLAGS) -DSB_KIND_FILE='"sb_reduce_scatter.c"' -DSB_KIND_DESC=sb_reduce_scatter
+tests_unit_test_pattern_kind_reduce_scatter_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_pattern_kind_reduce_scatter_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_pattern_kind_alltoall_SOURCES = tests/unit/test_pattern_kind.c
+tests_unit_test_pattern_kind_alltoall_CPPFLAGS = $(SB_KIND_CPPFLAGS) -DSB_KIND_FILE='"sb_alltoall.c"' -DSB_KIND_DESC=sb_alltoall
+tests_unit_test_pattern_kind_alltoall_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_pattern_kind_alltoall_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_pattern_kind_allgather_SOURCES = tests/unit/test_pattern_kind.c
+tests_unit_test_pattern_kind_allgather_CPPFLAGS = $(SB_KIND_CPPFLAGS) -DSB_KIND_FILE='"sb_allgather.c"' -DSB_KIND_DESC=sb_allgather
+tests_unit_test_pattern_kind_allgather_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_pattern_kind_allgather_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_pattern_kind_broadcast_SOURCES = tests/unit/test_pattern_kind.c
+tests_unit_test_pattern_kind_broadcast_CPPFLAGS = $(SB_KIND_CPPFLAGS) -DSB_KIND_FILE='"sb_broadcast.c"' -DSB_KIND_DESC=sb_broadcast
+tests_unit_test_pattern_kind_broadcast_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_pattern_kind_broadcast_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_pattern_kind_sendrecv_SOURCES = tests/unit/test_pattern_kind.c
+tests_unit_test_pattern_kind_sendrecv_CPPFLAGS = $(SB_KIND_CPPFLAGS) -DSB_KIND_FILE='"sb_sendrecv.c"' -DSB_KIND_DESC=sb_sendrecv
+tests_unit_test_pattern_kind_sendrecv_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_pattern_kind_sendrecv_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_pattern_kind_pairs_SOURCES = tests/unit/test_pattern_kind.c
+tests_unit_test_pattern_kind_pairs_CPPFLAGS = $(SB_KIND_CPPFLAGS) -DSB_KIND_FILE='"sb_pairs.c"' -DSB_KIND_DESC=sb_pairs
+tests_unit_test_pattern_kind_pairs_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_pattern_kind_pairs_LDADD = $(SB_UNIT_LIBS)
+
 # ---- integration tests (real mpirun runs; TAP from shell)
 harness_integration_tests = tests/integration/collectives.sh tests/integration/bad_input.sh \
 	tests/integration/corrupt.sh tests/integration/hang.sh tests/integration/placement.sh \
