@@ -4,6 +4,7 @@
 #define SB_BACKEND_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "collective.h"
 #include "comm.h"
@@ -25,6 +26,16 @@ struct sb_backend {
      * for host memory, which the harness reads and writes directly). 0 or an error code. */
     int (*upload)(const struct sb_backend *be, void *dst, const void *host, size_t bytes);
     int (*download)(const struct sb_backend *be, void *host, const void *src, size_t bytes);
+    /* Device memory, filled and checked where it is (common/kernels.cu, nvcc builds): the
+     * rank's input values (sb_pattern_value of `kind`) into the `count` elements at dst, 0xff
+     * bytes, and the number of the `count` elements at src that differ from the expected values.
+     * 0 or an error code.  NULL: the harness does it on the host (through upload and download
+     * for device memory); it skips the staging copy when a backend has all three. */
+    int (*fill)(const struct sb_backend *be, enum sb_pattern_kind kind, const struct sb_pattern *p, int rank,
+                void *dst, size_t count);
+    int (*poison)(const struct sb_backend *be, void *dst, size_t bytes);
+    int (*count_wrong)(const struct sb_backend *be, enum sb_pattern_kind kind, const struct sb_pattern *p, int rank,
+                       const void *src, size_t count, int64_t *wrong);
     /* Whether the collective can run in place on this backend (NULL: always). */
     int (*in_place_ok)(const struct sb_backend *be, const char *collective);
     /* Free bytes of the memory the buffers come from when it is not host memory (the GPU's),

@@ -9,7 +9,10 @@
  *
  * CUDA-aware: SB_MPI_CUDA_AWARE=1 or 0 decides; otherwise Open MPI's MPIX_Query_cuda_support()
  * (mpi-ext.h) says, and a library without that query (MPICH) counts as not aware.  Several ranks
- * may share a GPU (unlike NCCL). */
+ * may share a GPU (unlike NCCL).
+ *
+ * Device buffers are filled and checked on the device (default stream) where nvcc built the
+ * kernels (common/kernels.cu); pinned buffers are host memory, filled and checked in place. */
 #include <cuda_runtime.h>
 #include <mpi.h>
 #if defined(OPEN_MPI) && OPEN_MPI
@@ -21,6 +24,10 @@
 
 #include "backend.h"
 #include "gpu_select.h"
+#ifdef SB_HAVE_NVCC
+#include "kernels.h"
+#include "pattern.h"
+#endif
 
 /* Codes this file returns besides the inner backend's MPI error codes (small non-negative). */
 enum { CUDA_ERROR_BASE = 100000 };
@@ -108,6 +115,40 @@ static int mpid_download(const struct sb_backend *be, void *host, const void *sr
     (void)be;
     return cuda_code(cudaMemcpy(host, src, bytes, cudaMemcpyDeviceToHost));
 }
+
+#ifdef SB_HAVE_NVCC
+/* On the default stream, waited for (MPI may read the buffers from streams of its own). */
+static int mpid_fill(const struct sb_backend *be, enum sb_pattern_kind kind, const struct sb_pattern *p, int rank,
+                     void *dst, size_t count)
+{
+    (void)be;
+    struct sb_pattern_args a = sb_pattern_args_of(p);
+    return cuda_code((cudaError_t)sb_dev_fill(kind, &a, p->dtype, rank, dst, count, NULL));
+}
+
+static int mpid_poison(const struct sb_backend *be, void *dst, size_t bytes)
+{
+    (void)be;
+    return cuda_code((cudaError_t)sb_dev_poison(dst, bytes, NULL));
+}
+
+static int mpid_count_wrong(const struct sb_backend *be, enum sb_pattern_kind kind, const struct sb_pattern *p,
+                            int rank, const void *src, size_t count, int64_t *wrong)
+{
+    (void)be;
+    struct sb_pattern_args a = sb_pattern_args_of(p);
+    return cuda_code((cudaError_t)sb_dev_count_wrong(kind, &a, p->dtype, rank, src, count, wrong, NULL));
+}
+
+static void add_device_checks(struct sb_backend *be)
+{
+    be->fill = mpid_fill;
+    be->poison = mpid_poison;
+    be->count_wrong = mpid_count_wrong;
+}
+#else
+static void add_device_checks(struct sb_backend *be) { (void)be; } /* no kernels: the host path */
+#endif
 
 /* This rank's share of its GPU's free memory (ranks of a node may share one GPU). */
 static size_t mpid_free_bytes(const struct sb_backend *be)
@@ -275,6 +316,8 @@ static void fill_vtable(struct sb_backend *be, struct mpid_state *s, const struc
         .strerror = mpid_strerror,
         .finalize = mpid_finalize,
     };
+    if (device)
+        add_device_checks(be);
 }
 
 int sb_backend_mpi_device_init(struct sb_backend *be, const char *memory, int device, const struct sb_comm *comm,

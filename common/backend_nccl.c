@@ -5,8 +5,9 @@
  * calls issued back to back with one wait at the end (nccl-tests' number), or a CUDA graph of
  * them (--graph N).  The barrier drains the stream first.
  *
- * Data are written and checked on the host and copied (upload/download hooks), outside the
- * timed region. */
+ * Data are written and checked outside the timed region: on the device, on the backend's
+ * stream, where nvcc built the kernels (fill/poison/count_wrong hooks, common/kernels.cu);
+ * otherwise on the host and copied (upload/download hooks). */
 #include <cuda_runtime.h>
 #include <nccl.h>
 #include <stdio.h>
@@ -15,6 +16,10 @@
 
 #include "backend.h"
 #include "gpu_select.h"
+#ifdef SB_HAVE_NVCC
+#include "kernels.h"
+#include "pattern.h"
+#endif
 
 /* Codes this file returns besides ncclResult_t values (which are small non-negative). */
 enum { CUDA_ERROR_BASE = 100000 };
@@ -117,6 +122,38 @@ static int nccl_download(const struct sb_backend *be, void *host, const void *sr
     (void)be;
     return cuda_code(cudaMemcpy(host, src, bytes, cudaMemcpyDeviceToHost));
 }
+
+#ifdef SB_HAVE_NVCC
+/* Filled, poisoned and checked on the device, on the backend's stream: nothing is copied. */
+static int nccl_fill(const struct sb_backend *be, enum sb_pattern_kind kind, const struct sb_pattern *p, int rank,
+                     void *dst, size_t count)
+{
+    struct sb_pattern_args a = sb_pattern_args_of(p);
+    return cuda_code((cudaError_t)sb_dev_fill(kind, &a, p->dtype, rank, dst, count, state_of(be)->stream));
+}
+
+static int nccl_poison(const struct sb_backend *be, void *dst, size_t bytes)
+{
+    return cuda_code((cudaError_t)sb_dev_poison(dst, bytes, state_of(be)->stream));
+}
+
+static int nccl_count_wrong(const struct sb_backend *be, enum sb_pattern_kind kind, const struct sb_pattern *p,
+                            int rank, const void *src, size_t count, int64_t *wrong)
+{
+    struct sb_pattern_args a = sb_pattern_args_of(p);
+    return cuda_code(
+        (cudaError_t)sb_dev_count_wrong(kind, &a, p->dtype, rank, src, count, wrong, state_of(be)->stream));
+}
+
+static void add_device_checks(struct sb_backend *be)
+{
+    be->fill = nccl_fill;
+    be->poison = nccl_poison;
+    be->count_wrong = nccl_count_wrong;
+}
+#else
+static void add_device_checks(struct sb_backend *be) { (void)be; } /* no kernels: the host path */
+#endif
 
 /* The stream drained, then the ranks synchronised on the host. */
 static int nccl_barrier(const struct sb_backend *be)
@@ -368,6 +405,7 @@ int sb_backend_nccl_init(struct sb_backend *be, const struct sb_comm *comm, int 
         .strerror = nccl_strerror,
         .finalize = nccl_finalize,
     };
+    add_device_checks(be);
     if (rc != 0)
         nccl_finalize(be);
     return rc;

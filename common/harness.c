@@ -200,15 +200,22 @@ static void free_buffers(struct run *run, size_t bytes)
     run->send = run->recv = run->staging = NULL;
 }
 
+/* Whether the backend fills and checks this collective's buffers itself (on the device). */
+static bool checks_on_device(const struct run *run, const struct sb_backend *be)
+{
+    return be->fill && be->poison && be->count_wrong && run->coll->pattern != SB_PATTERN_NONE;
+}
+
 static int ensure_buffers(struct run *run, size_t bytes)
 {
     int ok = 1;
     if (bytes > run->buffer_bytes) {
         free_buffers(run, run->buffer_bytes);
+        bool staged = run->be.upload && !checks_on_device(run, &run->be);
         run->send = run->be.alloc(&run->be, bytes);
         run->recv = run->be.alloc(&run->be, bytes);
-        run->staging = run->be.upload ? malloc(bytes) : NULL;
-        ok = run->send && run->recv && (run->staging || !run->be.upload);
+        run->staging = staged ? malloc(bytes) : NULL;
+        ok = run->send && run->recv && (run->staging || !staged);
         if (!ok)
             free_buffers(run, bytes);
         run->buffer_bytes = ok ? bytes : 0;
@@ -225,11 +232,14 @@ static void *input_buffer(const struct run *run, const struct sb_backend *be, co
     return (char *)call->recv + off * sb_dtype_size(call->dtype);
 }
 
-/* Host buffers are written and read where they are; device buffers through the staging copy. */
+/* Host buffers are written and read where they are; device buffers by the backend's kernels, or
+ * else through the staging copy. */
 static int put_input(struct run *run, const struct sb_backend *be, const struct sb_pattern *pat,
                      const struct sb_call *call)
 {
     void *dst = input_buffer(run, be, call);
+    if (checks_on_device(run, be))
+        return be->fill(be, run->coll->pattern, pat, be->comm->rank, dst, pat->layout.send_count);
     if (!be->upload) {
         sb_fill_input(run->coll, pat, be->comm->rank, dst);
         return 0;
@@ -242,6 +252,8 @@ static int poison_output(struct run *run, const struct sb_backend *be, const str
                          const struct sb_call *call)
 {
     size_t bytes = pat->layout.recv_count * sb_dtype_size(pat->dtype);
+    if (checks_on_device(run, be))
+        return be->poison(be, call->recv, bytes);
     sb_poison(be->upload ? run->staging : call->recv, bytes);
     return be->upload ? be->upload(be, call->recv, run->staging, bytes) : 0;
 }
@@ -251,6 +263,13 @@ static int64_t wrong_here(struct run *run, const struct sb_backend *be, const st
                           const struct sb_call *call)
 {
     const void *result = call->recv;
+    if (checks_on_device(run, be)) {
+        int64_t wrong = 0;
+        if (be->count_wrong(be, run->coll->pattern, pat, be->comm->rank, call->recv, pat->layout.recv_count,
+                            &wrong) != 0)
+            return (int64_t)pat->layout.recv_count;
+        return wrong;
+    }
     if (be->download) {
         if (be->download(be, run->staging, call->recv, pat->layout.recv_count * sb_dtype_size(pat->dtype)) != 0)
             return (int64_t)pat->layout.recv_count;
@@ -368,7 +387,8 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
                                 .error = error[0] ? error : NULL, .per_rank = per_rank,
                                 .batch = per_call && batched ? &batch : NULL,
                                 .batch_label = batched ? batch_label : NULL,
-                                .batch_calls = batched ? run->opt.batch : 0, .batch_graph = run->opt.graph > 0};
+                                .batch_calls = batched ? run->opt.batch : 0, .batch_graph = run->opt.graph > 0,
+                                .check = checks_on_device(run, &run->be) ? "device" : "host"};
         sb_run_record(run, &rec, what);
     }
     free(per_rank);

@@ -50,3 +50,15 @@ else
 common_libsbharness_a_SOURCES += common/gpuinfo_nocuda.c
 EXTRA_DIST += common/backend_mpi_device.c common/gpu_select.c common/gpu_select.h common/gpuinfo_cuda.c
 endif
+
+# Filling and checking device buffers on the device (the backends' fill, poison and count_wrong
+# hooks), where configure found nvcc; without it the hooks stay NULL and the harness fills and
+# checks a host staging copy.  Compiled by the .cu rule of benchmarks/local_bw.mk; the object
+# needs libcudart only (no libstdc++: see SB_NVCCFLAGS in configure.ac).
+if HAVE_NVCC
+common_libsbharness_a_SOURCES += common/kernels.cu common/kernels.h
+else
+EXTRA_DIST += common/kernels.cu common/kernels.h
+endif
+common/kernels.$(OBJEXT): $(top_srcdir)/common/kernels.h $(top_srcdir)/common/pattern_formula.h \
+	$(top_srcdir)/common/dtype.h

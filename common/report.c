@@ -259,6 +259,7 @@ json_t *sb_record_json(const struct sb_record *rec, bool keep_samples)
     json_object_set_new(o, "busbw_gbps", json_real(sb_record_busbw(rec)));
     json_object_set_new(o, "busbw_factor", json_real(rec->coll->busbw_factor(rec->ranks)));
     json_object_set_new(o, "wrong", rec->wrong < 0 ? json_null() : json_integer(rec->wrong));
+    json_object_set_new(o, "check", rec->wrong < 0 ? json_null() : json_string(rec->check ? rec->check : "host"));
     json_object_set_new(o, "timing", json_string(rec->timing_label));
     json_object_set_new(o, "error", rec->error ? json_string(rec->error) : json_null());
     if (rec->per_rank) {

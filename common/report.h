@@ -52,6 +52,7 @@ struct sb_record {
     const struct sb_timing *timing;
     int warmup;
     int64_t wrong;     /* -1: not checked */
+    const char *check; /* where wrong was counted: "host" (also when NULL) or "device" */
     const char *error; /* NULL, or why the point failed */
     const double *per_rank; /* --per-rank: ranks x (min, median, p99) in us, or NULL */
     const struct sb_pair_info *pair;             /* sb_pairs, or NULL */

@@ -95,6 +95,17 @@ tests/integration/libsbfault.so: $(top_srcdir)/tests/integration/fault_inject.c
 	@mkdir -p tests/integration
 	$(AM_V_CC)$(CC) -shared -fPIC $(SB_CFLAGS) -o $@ $<
 
+# An NCCL wrapper that corrupts AllReduce results (test only; LD_PRELOADed by gpu.sh on a GPU).
+if HAVE_NCCL
+check_DATA += tests/integration/libsbncclfault.so
+CLEANFILES += tests/integration/libsbncclfault.so
+tests/integration/libsbncclfault.so: $(top_srcdir)/tests/integration/nccl_fault.c
+	@mkdir -p tests/integration
+	$(AM_V_CC)$(CC) -shared -fPIC $(SB_CFLAGS) $(NCCL_CPPFLAGS) $(CUDA_CPPFLAGS) -o $@ $< $(CUDA_LDFLAGS) \
+		$(CUDA_LIBS) -ldl
+endif
+EXTRA_DIST += tests/integration/nccl_fault.c
+
 # A stand-in NVML for tests/unit/test_gpuinfo (loaded through SB_NVML_LIBRARY; test only).
 check_DATA += tests/unit/libsbfakenvml.so
 CLEANFILES += tests/unit/libsbfakenvml.so

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The NCCL backend: on a machine without a GPU it must refuse clearly (exit 2, one line); on a
-# machine with GPUs it must run every collective exactly. Never passes for lack of a GPU: the
-# GPU runs are reported as SKIP then. (MPI on device and pinned memory: mpi_device.sh.)
+# machine with GPUs it must run every collective exactly, checked on the GPU where nvcc built the
+# kernels (record `check`), and a corrupted result must be caught. Never passes for lack of a
+# GPU: the GPU runs are reported as SKIP then. (MPI on device and pinned memory: mpi_device.sh.)
 . "$(dirname "$0")/lib.sh"
 AR="$BENCH/sb_allreduce"
 
@@ -16,6 +17,7 @@ if ! grep -q '^#define SB_HAVE_NCCL 1' "$top_builddir/config.h"; then
   "$AR" --backend nccl >/dev/null 2>"$TMP/e5"; rc=$?
   check "a build without NCCL: --backend nccl exits 2 saying so" sh -c "[ $rc -eq 2 ] && grep -q 'no NCCL' '$TMP/e5'"
   skip "GPU runs: this build has no NCCL"
+  skip "device check (check == device) and a corrupted result caught: this build has no NCCL"
   done_testing
 fi
 
@@ -24,12 +26,16 @@ if grep -q 'needs a GPU: no CUDA device visible' "$TMP/g.err"; then
   check "no GPU here: --backend nccl exits 2 (got $rc) with one line saying so (from rank 0 only)" \
     sh -c "[ $rc -eq 2 ] && [ \$(grep -c 'needs a GPU' '$TMP/g.err') -eq 1 ]"
   skip "GPU runs of the NCCL backend: no CUDA device on this machine"
+  skip "device check (check == device) and a corrupted result caught: no CUDA device on this machine"
   done_testing
 fi
 
-# A GPU machine: one rank per GPU (at least one), every collective, exact.
+# A GPU machine: one rank per GPU (at least one), every collective, exact.  Checked on the GPU
+# (no copy to the host) where nvcc built the kernels, else on the host.
 gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
 [ "$gpus" -ge 1 ] || gpus=1
+where=host
+grep -q '^#define SB_HAVE_NVCC 1' "$top_builddir/config.h" && where=device
 for b in allreduce alltoall allgather reduce_scatter broadcast sendrecv; do
   ops=""; [ "$b" = allreduce ] || [ "$b" = reduce_scatter ] && ops="-o all"
   # shellcheck disable=SC2086
@@ -37,8 +43,8 @@ for b in allreduce alltoall allgather reduce_scatter broadcast sendrecv; do
     >"$TMP/$b.out" 2>&1
   rc=$?
   check "nccl sb_$b on $gpus GPU(s): exit 0 (got $rc)" [ "$rc" -eq 0 ]
-  check "nccl sb_$b: wrong == 0 everywhere, backend nccl, memory device" \
-    jq_all "$TMP/$b.jsonl" '.wrong == 0 and .backend == "nccl" and .memory == "device"'
+  check "nccl sb_$b: wrong == 0 everywhere, backend nccl, memory device, check $where" \
+    jq_all "$TMP/$b.jsonl" ".wrong == 0 and .backend == \"nccl\" and .memory == \"device\" and .check == \"$where\""
 done
 # Both timings by default on device memory: CUDA events per call, and pipelined batches of 20.
 check "nccl: per-call (CUDA events) and batch timings in every record" \
@@ -48,4 +54,16 @@ mpi "$gpus" "$AR" --backend nccl --sizes 8,1M -n 5 --graph 10 --json "$TMP/graph
 rc=$?
 check "nccl --graph 10: exit 0, the batch is a CUDA graph of 10 calls, exact (got $rc)" \
   sh -c "[ $rc -eq 0 ] && jq -s -e '[.[] | select(.type == \"result\")] | length > 0 and all(.batch_graph and .batch_calls == 10 and .wrong == 0 and (.timing_batch | test(\"CUDA graph\")))' '$TMP/graph.jsonl' >/dev/null"
+
+# A corrupted result is caught: an NCCL wrapper sets the first byte of rank 0's AllReduce result
+# after every call (tests/integration/nccl_fault.c), so every point has exactly one wrong element.
+lib="$top_builddir/tests/integration/libsbncclfault.so"
+mpi "$gpus" -x LD_PRELOAD="$lib" -x SB_FAULT=corrupt -x SB_FAULT_RANK=0 "$AR" --backend nccl --sizes 4K,1M \
+  --inplace 2 -n 3 -d int32,float --json "$TMP/c.jsonl" >"$TMP/c.out" 2>&1
+rc=$?
+check "nccl sb_allreduce with one corrupted byte on rank 0: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+check "nccl sb_allreduce corrupted: every point (in and out of place) has wrong == 1, check $where" \
+  jq_all "$TMP/c.jsonl" ".wrong == 1 and .check == \"$where\""
+check "nccl sb_allreduce corrupted: both places measured" \
+  jqs '[.[] | select(.type == "result") | .in_place] | unique == [false, true]' "$TMP/c.jsonl"
 done_testing

@@ -60,6 +60,9 @@ run_gpu() {
   what="mpi sb_$b --memory $mem ($mode), $np rank(s)"
   check "$what: exit 0 (got $rc)" [ "$rc" -eq 0 ]
   check "$what: wrong == 0 everywhere" jq_all "$f.jsonl" '.wrong == 0 and .error == null'
+  where=host  # device memory is checked on the GPU where nvcc built the kernels; pinned on the host
+  [ "$mem" = device ] && grep -q '^#define SB_HAVE_NVCC 1' "$top_builddir/config.h" && where=device
+  check "$what: checked on the $where" jq_all "$f.jsonl" ".check == \"$where\""
   check "$what: every dtype, in place and out of place" \
     jqs '[.[] | select(.type == "result")] | ([.[].dtype] | unique | length) == 10 and ([.[].in_place] | unique) == [false, true]' "$f.jsonl"
   [ "$b" = allreduce ] && check "$what: every op" \

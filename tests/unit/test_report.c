@@ -79,7 +79,24 @@ static void unchecked_is_null_and_samples_on_request(void **state)
     rec.wrong = -1;
     json_t *o = sb_record_json(&rec, true);
     assert_true(json_is_null(json_object_get(o, "wrong")));
+    assert_true(json_is_null(json_object_get(o, "check")));
     assert_int_equal(json_array_size(json_object_get(o, "samples_us")), 100);
+    json_decref(o);
+}
+
+/* `check` says where wrong was counted: "host" unless the record says otherwise. */
+static void check_says_host_or_device(void **state)
+{
+    (void)state;
+    struct sb_size size;
+    struct sb_timing t;
+    struct sb_record rec = sample_record(&size, &t);
+    json_t *o = sb_record_json(&rec, false);
+    assert_string_equal(json_string_value(json_object_get(o, "check")), "host");
+    json_decref(o);
+    rec.check = "device";
+    o = sb_record_json(&rec, false);
+    assert_string_equal(json_string_value(json_object_get(o, "check")), "device");
     json_decref(o);
 }
 
@@ -89,6 +106,7 @@ int main(void)
         cmocka_unit_test(bandwidths_use_the_median_and_the_factor),
         cmocka_unit_test(json_record_has_every_schema_field),
         cmocka_unit_test(unchecked_is_null_and_samples_on_request),
+        cmocka_unit_test(check_says_host_or_device),
     };
     return cmocka_run_group_tests_name("report", tests, NULL, NULL);
 }
