@@ -202,9 +202,16 @@ static void pair_point(struct run *run, const struct round *rd, const struct sb_
     double *all = root ? malloc((size_t)run->comm.size * F_LEN * sizeof *all) : NULL;
     char *errors = root ? malloc((size_t)run->comm.size * ERRLEN) : NULL;
     if (sb_comm_max_int(&run->comm, root && (!all || !errors))) {
+        if (root) {
+            char note[160];
+            snprintf(note, sizeof note, "out of memory on rank 0: the records of round %d at %zu bytes are lost",
+                     rd->number + 1, size->bytes);
+            sb_report_note(&run->report, note);
+            run->failed_points++; /* the run must not pass with records missing */
+        }
         free(all);
         free(errors);
-        return; /* out of memory on rank 0: this point's records are lost, said nowhere else */
+        return;
     }
     sb_comm_gather_doubles(&run->comm, mine, F_LEN, all);
     sb_comm_gather_strings(&run->comm, error, errors, ERRLEN);
