@@ -7,6 +7,43 @@
 #include "gpu_select.h"
 #endif
 
+#define NO_MPI "this build has no MPI (configure found no mpicc): use --backend nccl -g N"
+
+const char *sb_backend_default(void)
+{
+#ifdef SB_HAVE_MPI
+    return "mpi";
+#else
+    return "nccl";
+#endif
+}
+
+int sb_backend_check(const char *backend, char *err, size_t errlen)
+{
+#ifndef SB_HAVE_MPI
+    if (strcmp(backend, "mpi") == 0) {
+        snprintf(err, errlen, "--backend mpi: " NO_MPI);
+        return 2;
+    }
+#endif
+    (void)backend;
+    (void)err;
+    (void)errlen;
+    return 0;
+}
+
+#ifndef SB_HAVE_MPI
+static int mpi_init(struct sb_backend *be, const char *memory, int device, const struct sb_comm *comm,
+                    const struct sb_mem_policy *mem, char *err, size_t errlen)
+{
+    (void)be;
+    (void)memory;
+    (void)device;
+    (void)comm;
+    (void)mem;
+    return sb_backend_check("mpi", err, errlen);
+}
+#else
 static int mpi_init(struct sb_backend *be, const char *memory, int device, const struct sb_comm *comm,
                     const struct sb_mem_policy *mem, char *err, size_t errlen)
 {
@@ -21,6 +58,7 @@ static int mpi_init(struct sb_backend *be, const char *memory, int device, const
     return 2;
 #endif
 }
+#endif
 
 int sb_backend_init(struct sb_backend *be, const char *backend, const char *memory, int device,
                     const struct sb_comm *comm, const struct sb_mem_policy *mem, char *err, size_t errlen)

@@ -73,6 +73,12 @@ struct sb_backend {
 int sb_backend_init(struct sb_backend *be, const char *backend, const char *memory, int device,
                     const struct sb_comm *comm, const struct sb_mem_policy *mem, char *err, size_t errlen);
 
+/* The --backend a run gets when it names none: "mpi", or "nccl" in a build without MPI. */
+const char *sb_backend_default(void);
+/* 0 when this build has --backend `backend`; 2 with the line in err when it has not (mpi in a
+ * build without MPI).  Pure: fit for the option checks, before anything is set up. */
+int sb_backend_check(const char *backend, char *err, size_t errlen);
+
 /* Sets up the MPI backend on host memory placed by `mem` (--mem-node); 0 or 2 with err filled. */
 int sb_backend_mpi_init(struct sb_backend *be, const struct sb_comm *comm, const struct sb_mem_policy *mem,
                         char *err, size_t errlen);

@@ -1,4 +1,6 @@
-/* The control plane: who the ranks are and how the harness coordinates them (MPI underneath).
+/* The control plane: who the ranks are and how the harness coordinates them.  Two
+ * implementations, one per build: comm_mpi.c (MPI: each process is one rank of a job its launcher
+ * started) and comm_threads.c (the build without MPI: the ranks are threads of one process, -g N).
  * Only comm_mpi.c knows MPI types; everything else sees this small interface. */
 #ifndef SB_COMM_H
 #define SB_COMM_H
@@ -11,15 +13,31 @@ struct sb_comm {
     int local_rank, local_size; /* on this node (shared-memory domain) */
     int node, nodes;            /* index of this node, number of nodes */
     int threads;                /* 1 when other threads may use the comm at the same time */
-    void *impl;                 /* the MPI communicators */
+    int in_process;             /* 1 when the ranks are threads of this one process (no MPI) */
+    void *impl;                 /* the MPI communicators, or the threads' shared block */
 };
+
+/* One rank's part of a job: runs with c set up, returns that rank's exit code. */
+typedef int (*sb_comm_rank_fn)(struct sb_comm *c, void *arg);
+
+/* Starts the job, runs fn on every rank of it, and returns the largest of their exit codes.
+ * MPI: this process is one rank (its launcher started the others): sb_comm_init, fn, then
+ * sb_comm_finalize; `ranks` must be 1.  Threads: `ranks` (1 .. SB_COMM_THREADS_MAX) threads of
+ * this process, each one rank with its own comm (rank = thread index); joined before it returns.
+ * When the job cannot start it returns 2 with err filled, and fn ran nowhere; otherwise err
+ * stays as it was.  want_threads as for sb_comm_init. */
+int sb_comm_run(int ranks, int *argc, char ***argv, int want_threads, sb_comm_rank_fn fn, void *arg, char *err,
+                size_t errlen);
+#define SB_COMM_THREADS_MAX 1024
+/* 1 when this build's ranks are threads of one process (comm_threads.c), 0 under MPI. */
+int sb_comm_in_process(void);
 
 /* Initialises MPI (also as a singleton); returns 0, or 2 with a message in err.
  * want_threads asks for MPI_THREAD_MULTIPLE (the watchdog needs it); c->threads says
- * whether the library granted it. */
+ * whether the library granted it.  Threads: a job of one rank, the calling thread. */
 int sb_comm_init(struct sb_comm *c, int *argc, char ***argv, int want_threads, char *err, size_t errlen);
 void sb_comm_finalize(struct sb_comm *c);
-/* Ends every rank of the job at once with this exit code. */
+/* Ends every rank of the job at once with this exit code (threads: the whole process). */
 void sb_comm_abort(const struct sb_comm *c, int code);
 
 /* A part of c: the ranks that give the same color (>= 0), in the order of key; a rank that gives
@@ -69,7 +87,7 @@ int sb_comm_preflight(const struct sb_comm *c, double deadline_s, int *heard);
 int sb_comm_gather_strings_deadline(const struct sb_comm *c, const char *mine, char *out, size_t len,
                                     double deadline_s);
 
-/* Library identification ("Open MPI v4.1.4, ..."), first line only. */
+/* Library identification ("Open MPI v4.1.4, ..."), first line only; without MPI it says so. */
 void sb_comm_library_version(char *buf, size_t len);
 
 #endif

@@ -100,6 +100,23 @@ void sb_comm_finalize(struct sb_comm *c)
     MPI_Finalize();
 }
 
+int sb_comm_in_process(void) { return 0; }
+
+int sb_comm_run(int ranks, int *argc, char ***argv, int want_threads, sb_comm_rank_fn fn, void *arg, char *err,
+                size_t errlen)
+{
+    if (ranks != 1) {
+        snprintf(err, errlen, "-g N is for builds without MPI (one process, N GPUs); under MPI use one rank per GPU");
+        return 2;
+    }
+    struct sb_comm c;
+    int rc = sb_comm_init(&c, argc, argv, want_threads, err, errlen);
+    if (rc == 0)
+        rc = fn(&c, arg);
+    sb_comm_finalize(&c);
+    return rc;
+}
+
 int sb_comm_split(const struct sb_comm *c, int color, int key, struct sb_comm *sub)
 {
     memset(sub, 0, sizeof *sub);

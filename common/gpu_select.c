@@ -9,6 +9,16 @@
 /* NCCL cannot put two ranks of one communicator on one GPU: refuse before it fails obscurely. */
 static int refuse_sharing(const struct sb_comm *comm, int wanted, int count, char *err, size_t errlen)
 {
+    if (comm->in_process && wanted >= 0 && comm->local_size > 1) {
+        snprintf(err, errlen, "--device %d with -g %d would put every thread on one GPU; leave --device out (thread "
+                 "k drives GPU k)", wanted, comm->local_size);
+        return 2;
+    }
+    if (comm->in_process && wanted < 0 && comm->local_size > count) {
+        snprintf(err, errlen, "-g %d but %d GPU(s) visible: each thread drives a GPU of its own; use -g %d or fewer",
+                 comm->local_size, count, count);
+        return 2;
+    }
     if (wanted >= 0 && comm->local_size > 1) {
         snprintf(err, errlen, "--device %d with %d ranks on this node would put them all on one GPU; leave "
                  "--device out (local rank modulo the GPUs) or run one rank per node", wanted, comm->local_size);

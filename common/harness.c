@@ -137,6 +137,7 @@ static json_t *run_header(struct run *run, int argc, char **argv)
     json_object_set_new(o, "hosts", host_list(ranks));
     json_object_set_new(o, "cpu_model", json_string(cpu));
     json_object_set_new(o, "mpi_library", json_string(mpi));
+    json_object_set_new(o, "launch", json_string(run->comm.in_process ? "threads" : "mpi"));
     json_object_set_new(o, "hwloc_version", json_string(hw));
     json_object_set_new(o, "jansson_version", json_string(JANSSON_VERSION));
     json_object_set_new(o, "timer", json_string("clock_gettime(CLOCK_MONOTONIC)"));
@@ -728,42 +729,80 @@ static int options_fit(const struct sb_collective *coll, const struct sb_options
     return 2;
 }
 
-int sb_main(const struct sb_collective *coll, int argc, char **argv)
+/* -g N and --backend against what this build has (pure: checked before the job starts). */
+static int launch_fits(const struct sb_options *o, char *err, size_t len)
 {
-    struct run *run = calloc(1, sizeof *run);
-    if (!run) {
-        fprintf(stderr, "%s: out of memory\n", program_name(argv[0]));
+    if (o->gpus != 1 && !sb_comm_in_process()) {
+        snprintf(err, len, "-g N is for builds without MPI (one process, N GPUs); under MPI use one rank per GPU");
         return 2;
     }
-    run->coll = coll;
-    run->prog = program_name(argv[0]);
-    pthread_mutex_init(&run->report_lock, NULL);
-    /* Options first (pure, no MPI): -T decides whether MPI must allow a watchdog thread. */
-    char perr[ERRLEN] = "", err[ERRLEN];
-    int prc = sb_options_parse(&run->opt, coll->reduces, argc, argv, perr, sizeof perr);
-    if (prc == 0)
-        prc = options_fit(coll, &run->opt, perr, sizeof perr);
-    int rc = sb_comm_init(&run->comm, &argc, &argv, prc == 0 && run->opt.timeout > 0, err, sizeof err);
-    if (rc) {
-        fprintf(stderr, "%s: %s\n", run->prog, err);
-        sb_comm_finalize(&run->comm);
-        free(run);
-        return rc;
+    return sb_backend_check(o->backend, err, len);
+}
+
+/* What every rank starts from: the options, parsed once before the job (getopt is not
+ * thread-safe), and their verdict, which rank 0 says once the job runs. */
+struct launch {
+    const struct sb_collective *coll;
+    const char *prog;
+    struct sb_options opt;
+    int prc;
+    char perr[ERRLEN];
+    int *argc;    /* as sb_comm_run leaves them (MPI_Init may take its own arguments out) */
+    char ***argv;
+};
+
+/* One rank: this process under MPI, one of the -g N threads without it. */
+static int run_rank(struct sb_comm *comm, void *arg)
+{
+    const struct launch *l = arg;
+    struct run *run = calloc(1, sizeof *run);
+    if (!run) {
+        fprintf(stderr, "%s: rank %d: out of memory\n", l->prog, comm->rank);
+        return 2;
     }
-    rc = prc;
+    run->coll = l->coll;
+    run->prog = l->prog;
+    run->opt = l->opt;
+    run->comm = *comm;
+    pthread_mutex_init(&run->report_lock, NULL);
+    int rc = l->prc;
     if (rc) {
-        sb_run_complain(run, perr);
+        sb_run_complain(run, l->perr);
     } else if (run->opt.help) {
         if (run->comm.rank == 0)
-            sb_options_usage(run->prog, coll->title, coll->reduces, coll->pairwise, stdout);
+            sb_options_usage(run->prog, run->coll->title, run->coll->reduces, run->coll->pairwise, stdout);
     } else if (run->opt.version) {
         if (run->comm.rank == 0)
             printf("scalebench %s (%s)\n", PACKAGE_VERSION, SB_GIT_REVISION);
     } else {
-        rc = run_benchmark(run, argc, argv);
+        rc = run_benchmark(run, *l->argc, *l->argv);
     }
-    sb_comm_finalize(&run->comm);
+    *comm = run->comm;
     pthread_mutex_destroy(&run->report_lock);
     free(run);
+    return rc;
+}
+
+int sb_main(const struct sb_collective *coll, int argc, char **argv)
+{
+    struct launch *l = calloc(1, sizeof *l);
+    if (!l) {
+        fprintf(stderr, "%s: out of memory\n", program_name(argv[0]));
+        return 2;
+    }
+    *l = (struct launch){.coll = coll, .prog = program_name(argv[0]), .argc = &argc, .argv = &argv};
+    /* Options first (pure, no MPI): -T decides whether MPI must allow a watchdog thread, -g how
+     * many ranks this process runs. */
+    l->prc = sb_options_parse_for(&l->opt, coll->reduces, sb_backend_default(), argc, argv, l->perr, sizeof l->perr);
+    if (l->prc == 0)
+        l->prc = options_fit(coll, &l->opt, l->perr, sizeof l->perr);
+    if (l->prc == 0)
+        l->prc = launch_fits(&l->opt, l->perr, sizeof l->perr);
+    char err[ERRLEN] = "";
+    int rc = sb_comm_run(l->prc == 0 ? l->opt.gpus : 1, &argc, &argv, l->prc == 0 && l->opt.timeout > 0, run_rank, l,
+                         err, sizeof err);
+    if (err[0])
+        fprintf(stderr, "%s: %s\n", l->prog, err);
+    free(l);
     return rc;
 }

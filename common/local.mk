@@ -18,9 +18,18 @@ common_libsbharness_a_SOURCES = \
 	common/progress.c common/progress.h \
 	common/straggler.c common/straggler.h \
 	common/preflight.c common/preflight.h \
-	common/comm.h common/comm_mpi.c \
-	common/backend.h common/backend.c common/backend_mpi.c \
+	common/comm.h \
+	common/backend.h common/backend.c \
 	common/gpuinfo.h common/gpuinfo.c common/gpuinfo_nvml.c
+
+# The control plane and the MPI backend with MPI; without it (configure found no mpicc, or
+# --without-mpi) the ranks are threads of one process (comm_threads.c) and NCCL is the backend.
+if HAVE_MPI
+common_libsbharness_a_SOURCES += common/comm_mpi.c common/backend_mpi.c
+else
+common_libsbharness_a_SOURCES += common/comm_threads.c
+EXTRA_DIST += common/comm_mpi.c common/backend_mpi.c
+endif
 
 # The pairs verdict (sb_pairs' summary) is the models' outlier rule (models/pairs.c).
 SB_HARNESS_LIBS = common/libsbharness.a models/libsbmodel.a $(SB_TOPO_LIBS) $(HWLOC_LIBS) $(JANSSON_LIBS) $(NUMA_LIBS) -ldl -lpthread -lm
@@ -41,11 +50,15 @@ endif
 # and the CUDA runtime's view of the GPUs for the header (else gpuinfo_nocuda.c saying "built
 # without CUDA"); the NCCL backend needs the runtime too (HAVE_NCCL implies HAVE_CUDA).
 if HAVE_CUDA
-common_libsbharness_a_SOURCES += common/backend_mpi_device.c common/gpu_select.c common/gpu_select.h \
-	common/gpuinfo_cuda.c
+common_libsbharness_a_SOURCES += common/gpu_select.c common/gpu_select.h common/gpuinfo_cuda.c
 common_libsbharness_a_CPPFLAGS += $(CUDA_CPPFLAGS)
 SB_HARNESS_LIBS += $(CUDA_LDFLAGS) $(CUDA_LIBS)
 EXTRA_DIST += common/gpuinfo_nocuda.c
+if HAVE_MPI
+common_libsbharness_a_SOURCES += common/backend_mpi_device.c
+else
+EXTRA_DIST += common/backend_mpi_device.c
+endif
 else
 common_libsbharness_a_SOURCES += common/gpuinfo_nocuda.c
 EXTRA_DIST += common/backend_mpi_device.c common/gpu_select.c common/gpu_select.h common/gpuinfo_cuda.c

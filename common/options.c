@@ -49,12 +49,13 @@ static const struct option long_options[] = {
     {"timing", required_argument, NULL, OPT_TIMING},
     {"batch", required_argument, NULL, OPT_BATCH},
     {"graph", required_argument, NULL, OPT_GRAPH},
+    {"gpus", required_argument, NULL, 'g'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
 
-static void set_defaults(struct sb_options *o)
+static void set_defaults(struct sb_options *o, const char *backend)
 {
     *o = (struct sb_options){
         .min_bytes = 8,
@@ -71,8 +72,9 @@ static void set_defaults(struct sb_options *o)
         .mem_node = "local",
         .preflight = -1,
         .progress = -1,
-        .backend = "mpi",
+        .backend = backend,
         .device = -1,
+        .gpus = 1,
         .background_bytes = 1u << 20,
         .timing_mode = -1,
         .batch = 20,
@@ -311,6 +313,10 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
         if (sb_parse_int(arg, 0, 1023, &o->device) != 0)
             return fail(err, errlen, "invalid --device '%s': expected a GPU index 0..1023", arg);
         return 0;
+    case 'g':
+        if (sb_parse_int(arg, 1, 1024, &o->gpus) != 0)
+            return fail(err, errlen, "invalid --gpus '%s': expected a GPU count from 1 to 1024", arg);
+        return 0;
     case OPT_LEVEL:
         if (strcmp(arg, "node") != 0 && strcmp(arg, "rank") != 0)
             return fail(err, errlen, "invalid --level '%s': accepted: node, rank", arg);
@@ -374,12 +380,18 @@ static int validate(struct sb_options *o, char *err, size_t errlen)
 
 int sb_options_parse(struct sb_options *o, bool reduces, int argc, char **argv, char *err, size_t errlen)
 {
-    set_defaults(o);
+    return sb_options_parse_for(o, reduces, "mpi", argc, argv, err, errlen);
+}
+
+int sb_options_parse_for(struct sb_options *o, bool reduces, const char *default_backend, int argc, char **argv,
+                         char *err, size_t errlen)
+{
+    set_defaults(o, default_backend);
     bool dtype_given = false, op_given = false;
     opterr = 0; /* errors are reported once, by rank 0, with our own words */
     optind = 1;
     int c, rc;
-    while ((c = getopt_long(argc, argv, ":b:e:f:i:n:w:d:o:c:T:hV", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":b:e:f:i:n:w:d:o:c:T:g:hV", long_options, NULL)) != -1) {
         if (c == '?') {
             if (optopt)
                 return fail(err, errlen, "unknown option '-%c' (see --help)", optopt);
@@ -454,11 +466,14 @@ void sb_options_usage(const char *prog, const char *title, bool reduces, bool pa
         "  -T, --timeout S         abort a call that takes longer than S seconds (default off)\n"
         "      --preflight 0|1     check every rank reaches every other first (default: multi-node)\n"
         "Backend:\n"
-        "      --backend mpi|nccl  MPI (default), or NCCL on GPU memory\n"
+        "      --backend mpi|nccl  MPI (default), or NCCL on GPU memory (the only one, and the\n"
+        "                          default, in builds without MPI)\n"
         "      --memory WHERE      host, device or pinned (cudaMallocHost); default: host for mpi,\n"
         "                          device for nccl. mpi on device: CUDA-aware MPI, else staged through\n"
         "                          pinned host copies inside the timed call (SB_MPI_CUDA_AWARE=0|1)\n"
         "      --device N          GPU to use (default: local rank modulo the visible GPUs)\n"
+        "  -g, --gpus N            builds without MPI: this one process drives N GPUs, one thread\n"
+        "                          (rank) per GPU, GPU k for thread k (default 1)\n"
         "      --background alltoall  congestion impact: half of the ranks (the odd ones) run\n"
         "                          all-to-all back to back while the even ones measure, once\n"
         "                          alone and once with that traffic; records carry the ratio\n"

@@ -34,9 +34,10 @@ struct sb_options {
     bool keep_samples;       /* --samples: per-iteration times in each record */
     bool per_rank;           /* --per-rank: each rank's own statistics, and the stragglers */
 
-    const char *backend;     /* mpi|nccl */
+    const char *backend;     /* mpi|nccl (default: the build's, sb_backend_default) */
     const char *memory;      /* host|device|pinned (default: host for mpi, device for nccl) */
     int device;              /* --device N, or -1: local rank modulo the visible GPUs */
+    int gpus;                /* -g N: ranks as threads of this process (builds without MPI), 1 */
 
     const char *json_path;   /* NULL, "-" (stdout) or a file */
     const char *csv_path;
@@ -73,6 +74,9 @@ enum sb_timing_mode { SB_TIME_PER_CALL = 1, SB_TIME_BATCH = 2, SB_TIME_BOTH = 3 
 /* Fills o from argv.  Returns 0, or 2 with one line in err naming the bad value and what is
  * accepted.  `reduces` says whether -o/--op applies to this collective. */
 int sb_options_parse(struct sb_options *o, bool reduces, int argc, char **argv, char *err, size_t errlen);
+/* The same with another default for --backend (the build's: "nccl" where there is no MPI). */
+int sb_options_parse_for(struct sb_options *o, bool reduces, const char *default_backend, int argc, char **argv,
+                         char *err, size_t errlen);
 
 /* Parses "64", "64K", "1M", "2GiB" (binary suffixes); 0 on success, -1 if malformed. */
 int sb_parse_size(const char *s, size_t *out);

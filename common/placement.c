@@ -80,6 +80,8 @@ int sb_placement_setup(struct sb_placement *p, const struct sb_options *o, const
         rc = sb_mem_policy_check(&p->mem, err, errlen);
     if (rc == 0)
         rc = sb_topo_open(&p->topo, NULL, err, errlen);
+    if (rc == 0) /* ranks that are threads of one process bind themselves, not the process */
+        sb_topo_bind_threads(p->topo, c->in_process);
     /* A rank that drives no GPU (gpu index -1): auto spreads ranks over NUMA nodes. */
     if (rc == 0)
         rc = sb_topo_apply_binding(p->topo, (enum sb_bind_mode)mode, o->bind_explicit, local_rank, local_size,

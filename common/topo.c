@@ -14,6 +14,7 @@
 struct sb_topo {
     hwloc_topology_t topo;
     int this_system;
+    int cpubind;       /* HWLOC_CPUBIND_PROCESS, or _THREAD when the ranks are threads of one process */
     int ngpus, nnics;
     hwloc_obj_t *gpus; /* PCI device objects, bus order */
     hwloc_obj_t *nics; /* PCI device objects (or a lone OS device), bus order */
@@ -177,6 +178,7 @@ int sb_topo_open(struct sb_topo **out, const char *xml_path, char *err, size_t e
         snprintf(err, errlen, "out of memory");
         return 2;
     }
+    t->cpubind = HWLOC_CPUBIND_PROCESS;
     int rc = load(t, xml_path, err, errlen);
     if (rc == 0 && (collect_gpus(t) || collect_nics(t))) {
         snprintf(err, errlen, "out of memory");
@@ -203,6 +205,11 @@ void sb_topo_close(struct sb_topo *t)
 }
 
 int sb_topo_is_this_system(const struct sb_topo *t) { return t->this_system; }
+
+void sb_topo_bind_threads(struct sb_topo *t, int threads)
+{
+    t->cpubind = threads ? HWLOC_CPUBIND_THREAD : HWLOC_CPUBIND_PROCESS;
+}
 
 void sb_topo_host_name(const struct sb_topo *t, char *buf, size_t len) { snprintf(buf, len, "%s", t->host); }
 
@@ -438,7 +445,7 @@ int sb_topo_get_binding(struct sb_topo *t, struct sb_binding *out, char *err, si
 {
     init_binding(out, SB_BIND_NONE, -1);
     hwloc_cpuset_t cur = hwloc_bitmap_alloc();
-    int rc = t->this_system ? hwloc_get_cpubind(t->topo, cur, HWLOC_CPUBIND_PROCESS) : -1;
+    int rc = t->this_system ? hwloc_get_cpubind(t->topo, cur, t->cpubind) : -1;
     if (rc == 0) {
         describe(t, cur, out);
         snprintf(out->how, sizeof out->how, "current");
@@ -453,7 +460,7 @@ int sb_topo_get_binding(struct sb_topo *t, struct sb_binding *out, char *err, si
 static int launcher_bound(struct sb_topo *t)
 {
     hwloc_cpuset_t cur = hwloc_bitmap_alloc();
-    int bound = hwloc_get_cpubind(t->topo, cur, HWLOC_CPUBIND_PROCESS) == 0
+    int bound = hwloc_get_cpubind(t->topo, cur, t->cpubind) == 0
                 && !hwloc_bitmap_isincluded(allowed_cpus(t), cur);
     hwloc_bitmap_free(cur);
     return bound;
@@ -464,7 +471,7 @@ static int bind_to(struct sb_topo *t, const struct sb_binding *plan, char *err, 
     hwloc_cpuset_t set = hwloc_bitmap_alloc();
     int rc = hwloc_bitmap_sscanf(set, plan->cpuset);
     if (rc == 0)
-        rc = hwloc_set_cpubind(t->topo, set, HWLOC_CPUBIND_PROCESS);
+        rc = hwloc_set_cpubind(t->topo, set, t->cpubind);
     if (rc != 0)
         snprintf(err, errlen, "cannot bind to cpuset %s (PUs %s)", plan->cpuset, plan->pus);
     hwloc_bitmap_free(set);

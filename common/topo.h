@@ -3,8 +3,8 @@
  * One struct sb_topo wraps an hwloc topology loaded with its I/O devices (PCI, GPUs, NICs),
  * either of this machine or of a saved XML file (tests, `sb_topo --input`).  Placement is
  * split in two so that it can be tested on XML: sb_topo_plan_binding() computes which cpuset
- * a rank gets; sb_topo_apply_binding() applies it to the calling process (this machine only)
- * and reports what was actually obtained. */
+ * a rank gets; sb_topo_apply_binding() applies it to the calling process (or thread, see
+ * sb_topo_bind_threads; this machine only) and reports what was actually obtained. */
 #ifndef SB_TOPO_H
 #define SB_TOPO_H
 
@@ -18,6 +18,9 @@ int sb_topo_open(struct sb_topo **t, const char *xml_path, char *err, size_t err
 void sb_topo_close(struct sb_topo *t);
 /* 1 when the topology is this machine's (binding possible), 0 for a loaded XML file. */
 int sb_topo_is_this_system(const struct sb_topo *t);
+/* threads = 1: binding (applied and read) is the calling thread's, not the whole process's: the
+ * ranks are threads of one process (the build without MPI).  Default 0: the process. */
+void sb_topo_bind_threads(struct sb_topo *t, int threads);
 
 /* --bind MODE. */
 enum sb_bind_mode { SB_BIND_AUTO, SB_BIND_NONE, SB_BIND_CORE, SB_BIND_NUMA };

@@ -7,7 +7,8 @@ common_libsbtopo_a_SOURCES = \
 	common/memory.c common/memory.h
 SB_TOPO_LIBS = common/libsbtopo.a
 
-# sb_topo: the machine as scalebench sees it (uses the harness's control plane, comm_mpi.c).
+# sb_topo: the machine as scalebench sees it (uses the harness's control plane: comm_mpi.c, or
+# comm_threads.c as a 1-rank job in a build without MPI).
 bin_PROGRAMS += benchmarks/sb_topo
 benchmarks_sb_topo_SOURCES = benchmarks/sb_topo.c
 benchmarks_sb_topo_CPPFLAGS = $(AM_CPPFLAGS) $(HWLOC_CFLAGS) $(JANSSON_CFLAGS)
@@ -26,6 +27,8 @@ tests_unit_test_memory_LDADD = common/libsbtopo.a $(HWLOC_LIBS) $(JANSSON_LIBS) 
 # Integration: sb_topo under mpirun against hwloc-bind, numactl and /proc/PID/numa_maps.
 topo_integration_tests = tests/integration/topo_binding.sh tests/integration/topo_memory.sh \
 	tests/integration/topo_tool.sh
+if HAVE_MPI
 TESTS += $(topo_integration_tests)
+endif
 EXTRA_DIST += $(topo_integration_tests) tests/fixtures/make_fixtures.py \
 	tests/fixtures/dgx-h100.xml tests/fixtures/pcigpu-2p2n.xml tests/fixtures/vm-1n.xml

@@ -15,6 +15,8 @@ tests_unit_test_compare_LDADD = $(JANSSON_LIBS) $(CMOCKA_LIBS) -lm
 
 scripts_integration_tests = tests/integration/compare.sh tests/integration/plot.sh \
 	tests/integration/nightly.sh tests/integration/netns.sh tests/integration/netns_pairs.sh
+if HAVE_MPI
 TESTS += $(scripts_integration_tests)
+endif
 EXTRA_DIST += $(scripts_integration_tests) scripts/nightly.conf.example
 EXTRA_DIST += scripts/debian-packages scripts/install-deps scripts/sb-run

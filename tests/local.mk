@@ -79,21 +79,36 @@ tests_unit_test_pattern_kind_pairs_CPPFLAGS = $(SB_KIND_CPPFLAGS) -DSB_KIND_FILE
 tests_unit_test_pattern_kind_pairs_CFLAGS = $(SB_UNIT_CFLAGS)
 tests_unit_test_pattern_kind_pairs_LDADD = $(SB_UNIT_LIBS)
 
+# The threads control plane (the build without MPI), built from its source in every build: the
+# collectives of comm.h on 1, 2, 3 and 5 threads.
+check_PROGRAMS += tests/unit/test_comm_threads
+TESTS += tests/unit/test_comm_threads
+tests_unit_test_comm_threads_SOURCES = tests/unit/test_comm_threads.c common/comm_threads.c common/comm.h
+tests_unit_test_comm_threads_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_comm_threads_LDADD = $(CMOCKA_LIBS) -lpthread
+
 # ---- integration tests (real mpirun runs; TAP from shell)
 harness_integration_tests = tests/integration/collectives.sh tests/integration/bad_input.sh \
 	tests/integration/corrupt.sh tests/integration/hang.sh tests/integration/placement.sh \
 	tests/integration/more_collectives.sh tests/integration/gpu.sh tests/integration/per_rank.sh \
 	tests/integration/pairs.sh tests/integration/congestion.sh tests/integration/mpi_device.sh \
 	tests/integration/timing_modes.sh
-TESTS += $(harness_integration_tests)
 EXTRA_DIST += tests/integration/lib.sh $(harness_integration_tests) tests/integration/fault_inject.c
+# The build without MPI: -g N (one process, N threads); SKIP in an MPI build, which checks
+# instead that -g 2 is refused.
+TESTS += tests/integration/nompi.sh
+EXTRA_DIST += tests/integration/nompi.sh
 
+check_DATA =
+if HAVE_MPI
+TESTS += $(harness_integration_tests)
 # The fault-injection PMPI wrapper (test only; LD_PRELOADed by the tests).
-check_DATA = tests/integration/libsbfault.so
+check_DATA += tests/integration/libsbfault.so
 CLEANFILES += tests/integration/libsbfault.so
 tests/integration/libsbfault.so: $(top_srcdir)/tests/integration/fault_inject.c
 	@mkdir -p tests/integration
 	$(AM_V_CC)$(CC) -shared -fPIC $(SB_CFLAGS) -o $@ $<
+endif
 
 # An NCCL wrapper that corrupts AllReduce results (test only; LD_PRELOADed by gpu.sh on a GPU).
 if HAVE_NCCL
