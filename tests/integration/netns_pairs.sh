@@ -65,7 +65,7 @@ rc=$?
 check "sb_model pairs: exit 1, host 3 the only suspect (got $rc)" \
   sh -c "[ $rc -eq 1 ] && [ \$(grep -c '^# suspect: node $SLOW:' '$TMP/slow.model') -eq 1 ] && [ \$(grep -c '^# suspect' '$TMP/slow.model') -eq 1 ]"
 if command -v gnuplot >/dev/null 2>&1; then
-  "$top_srcdir/scripts/sb-plot" --pairs "$TMP/slow.jsonl" --out "$TMP/hm" >/dev/null 2>"$TMP/err"
+  SB_MODEL="$MODEL" "$top_srcdir/scripts/sb-plot" --pairs "$TMP/slow.jsonl" --out "$TMP/hm" >/dev/null 2>"$TMP/err"
   rc=$?
   check "sb-plot --pairs: bandwidth and latency heat maps, PNG and SVG (got $rc)" \
     sh -c "[ $rc -eq 0 ] && [ -s '$TMP/hm-pairs-bw.png' ] && [ -s '$TMP/hm-pairs-latency.svg' ] && grep -q '$SLOW' '$TMP/hm-pairs-bw.svg'"
