@@ -37,6 +37,7 @@ struct nccl_state {
     cudaStream_t stream;
     cudaEvent_t start, stop;    /* the device clock of time_calls */
     int deferred;               /* time_calls is issuing a batch (or capturing): calls do not wait */
+    int part;                   /* a split of another backend: the stream and events are that one's */
     struct nccl_graph graph;
     int device;
     char device_name[256];
@@ -200,6 +201,42 @@ static int nccl_broadcast(const struct sb_backend *be, const struct sb_call *c)
     return finish(be, ncclBroadcast(c->recv, c->recv, c->layout.count, nccl_type(c->dtype), 0, s->comm, s->stream));
 }
 
+/* Both ways with call->peer at once (sb_pairs); out of place only (nccl_in_place_ok). */
+static int nccl_exchange(const struct sb_backend *be, const struct sb_call *c)
+{
+    struct nccl_state *s = state_of(be);
+    ncclDataType_t t = nccl_type(c->dtype);
+    ncclResult_t r = ncclGroupStart();
+    if (r == ncclSuccess)
+        r = ncclSend(c->send, c->layout.count, t, c->peer, s->comm, s->stream);
+    if (r == ncclSuccess)
+        r = ncclRecv(c->recv, c->layout.count, t, c->peer, s->comm, s->stream);
+    ncclResult_t end = ncclGroupEnd();
+    return finish(be, r != ncclSuccess ? r : end);
+}
+
+/* A communicator of the ranks with the same color (ncclCommSplit, NCCL 2.18 on), on the same
+ * stream and GPU; a rank in no part gets a backend that holds nothing. */
+static int nccl_split(const struct sb_backend *be, const struct sb_comm *sub, int color, int key,
+                      struct sb_backend *out)
+{
+    const struct nccl_state *parent = state_of(be);
+    struct nccl_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return CUDA_ERROR_BASE + (int)cudaErrorMemoryAllocation;
+    *s = *parent;
+    s->part = 1;
+    s->comm = NULL;
+    s->graph = (struct nccl_graph){.calls = parent->graph.calls};
+    ncclResult_t r = ncclCommSplit(parent->comm, color >= 0 ? color : NCCL_SPLIT_NOCOLOR, key, &s->comm, NULL);
+    *out = *be;
+    out->comm = sub;
+    out->state = color >= 0 && r == ncclSuccess ? s : NULL;
+    if (!out->state)
+        free(s);
+    return r == ncclSuccess ? 0 : (int)r;
+}
+
 static int nccl_sendrecv(const struct sb_backend *be, const struct sb_call *c)
 {
     struct nccl_state *s = state_of(be);
@@ -216,12 +253,12 @@ static int nccl_sendrecv(const struct sb_backend *be, const struct sb_call *c)
 
 /* NCCL lays an in-place ReduceScatter out differently from MPI (the result at rank * block, not
  * at the start), defines no in-place AlltoAll, and a send and a receive on one buffer would
- * race: those three are measured out of place only. */
+ * race (SendRecv, the pairs' exchange): those are measured out of place only. */
 static int nccl_in_place_ok(const struct sb_backend *be, const char *collective)
 {
     (void)be;
     return strcmp(collective, "reduce_scatter") != 0 && strcmp(collective, "sendrecv") != 0 &&
-           strcmp(collective, "alltoall") != 0;
+           strcmp(collective, "alltoall") != 0 && strcmp(collective, "pairs") != 0;
 }
 
 static size_t nccl_free_bytes(const struct sb_backend *be)
@@ -320,11 +357,11 @@ static void nccl_finalize(struct sb_backend *be)
     drop_graph(&s->graph);
     if (s->comm)
         ncclCommDestroy(s->comm);
-    if (s->start)
+    if (s->start && !s->part)
         cudaEventDestroy(s->start);
-    if (s->stop)
+    if (s->stop && !s->part)
         cudaEventDestroy(s->stop);
-    if (s->stream)
+    if (s->stream && !s->part)
         cudaStreamDestroy(s->stream);
     free(s);
     be->state = NULL;
@@ -400,6 +437,8 @@ int sb_backend_nccl_init(struct sb_backend *be, const struct sb_comm *comm, int 
         .reduce_scatter = nccl_reduce_scatter,
         .broadcast = nccl_broadcast,
         .sendrecv = nccl_sendrecv,
+        .exchange = nccl_exchange,
+        .split = nccl_split,
         .time_calls = nccl_time_calls,
         .use_graph = nccl_use_graph,
         .strerror = nccl_strerror,

@@ -27,7 +27,7 @@ static int refuse(const struct run *run, char *err, size_t len)
         snprintf(err, len, "--background needs at least 4 ranks (half measure, half make traffic); got %d",
                  run->comm.size);
     else if (!run->be.split || !run->be.alltoall)
-        snprintf(err, len, "--background needs --backend mpi with host memory in this version");
+        snprintf(err, len, "--background needs --backend mpi on host memory, or --backend nccl");
     else if (run->opt.per_rank)
         snprintf(err, len, "--background and --per-rank together are not supported: use one at a time");
     else
@@ -176,7 +176,7 @@ void sb_congestion_point(struct run *run, const struct sb_size *size, enum sb_dt
                                 .in_place = in_place, .ranks = c->half.size, .nodes = c->half.nodes,
                                 .ranks_per_node = c->half.local_size, .size = size, .timing = &loaded,
                                 .warmup = run->opt.warmup, .wrong = wrong < 0 || wrong2 < 0 ? -1 : wrong + wrong2,
-                                .error = err, .congestion = &info};
+                                .error = err, .congestion = &info, .check = sb_run_check_where(run, &run->be)};
         sb_run_record(run, &rec, what);
         if (!err && alone.max.median > 0)
             keep_impact(c, loaded.max.median / alone.max.median);

@@ -207,6 +207,11 @@ static bool checks_on_device(const struct run *run, const struct sb_backend *be)
     return be->fill && be->poison && be->count_wrong && run->coll->pattern != SB_PATTERN_NONE;
 }
 
+const char *sb_run_check_where(const struct run *run, const struct sb_backend *be)
+{
+    return checks_on_device(run, be) ? "device" : "host";
+}
+
 static int ensure_buffers(struct run *run, size_t bytes)
 {
     int ok = 1;
@@ -389,7 +394,7 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
                                 .batch = per_call && batched ? &batch : NULL,
                                 .batch_label = batched ? batch_label : NULL,
                                 .batch_calls = batched ? run->opt.batch : 0, .batch_graph = run->opt.graph > 0,
-                                .check = checks_on_device(run, &run->be) ? "device" : "host"};
+                                .check = sb_run_check_where(run, &run->be)};
         sb_run_record(run, &rec, what);
     }
     free(per_rank);
@@ -796,6 +801,8 @@ int sb_main(const struct sb_collective *coll, int argc, char **argv)
     l->prc = sb_options_parse_for(&l->opt, coll->reduces, sb_backend_default(), argc, argv, l->perr, sizeof l->perr);
     if (l->prc == 0)
         l->prc = options_fit(coll, &l->opt, l->perr, sizeof l->perr);
+    if (coll->pairwise || l->opt.background)
+        l->opt.timing_mode = SB_TIME_PER_CALL; /* they time each call (options_fit refused asking more) */
     if (l->prc == 0)
         l->prc = launch_fits(&l->opt, l->perr, sizeof l->perr);
     char err[ERRLEN] = "";

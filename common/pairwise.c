@@ -39,8 +39,8 @@ int sb_pairwise_check(const struct run *run, char *err, size_t len)
     int most = sb_comm_max_int(&run->comm, run->comm.local_size);
     int fewest = -sb_comm_max_int(&run->comm, -run->comm.local_size);
     if (!run->be.exchange || !run->be.split)
-        snprintf(err, len, "sb_pairs runs on --backend mpi with host memory only in this version (NCCL would "
-                 "need a communicator per pair and round)");
+        snprintf(err, len, "sb_pairs needs a backend that can pair ranks: --backend mpi on host memory, or "
+                 "--backend nccl");
     else if (lv.by_node && run->comm.nodes < 2)
         snprintf(err, len, "--level node needs ranks on 2 or more nodes (this job has 1): use --level rank, or "
                  "spread the ranks over several nodes");
@@ -179,7 +179,8 @@ static void record_pairs(struct run *run, const struct round *rd, const struct s
                                 .ranks = 2 * rd->lv.lanes, .nodes = same_host ? 1 : 2,
                                 .ranks_per_node = same_host ? 2 * rd->lv.lanes : rd->lv.lanes, .size = size,
                                 .timing = &timing, .warmup = run->opt.warmup, .wrong = (int64_t)f[F_WRONG],
-                                .error = error[0] ? error : NULL, .pair = &info};
+                                .error = error[0] ? error : NULL, .pair = &info,
+                                .check = sb_run_check_where(run, &run->be)};
         char what[256];
         sb_run_describe_point(run, size->bytes, t, SB_SUM, in_place, what, sizeof what);
         sb_run_record(run, &rec, what);

@@ -76,6 +76,8 @@ void sb_run_record(struct run *run, const struct sb_record *rec, const char *wha
 /* "AllReduce of 64 bytes (float sum, in-place)" for the progress line and the watchdog. */
 void sb_run_describe_point(const struct run *run, size_t bytes, enum sb_dtype t, enum sb_op op, bool in_place,
                            char *buf, size_t len);
+/* Where results are checked on `be`: "device" (the backend's kernels) or "host". */
+const char *sb_run_check_where(const struct run *run, const struct sb_backend *be);
 /* One line on stderr from rank 0. */
 void sb_run_complain(const struct run *run, const char *msg);
 

@@ -66,4 +66,21 @@ check "nccl sb_allreduce corrupted: every point (in and out of place) has wrong 
   jq_all "$TMP/c.jsonl" ".wrong == 1 and .check == \"$where\""
 check "nccl sb_allreduce corrupted: both places measured" \
   jqs '[.[] | select(.type == "result") | .in_place] | unique == [false, true]' "$TMP/c.jsonl"
+# sb_pairs and --background on NCCL (ncclCommSplit per round or half): 2 and 4 GPUs at least.
+if [ "$gpus" -ge 2 ]; then
+  mpi "$gpus" "$BENCH/sb_pairs" --backend nccl --sizes 8,1M -n 5 --json "$TMP/pairs.jsonl" >"$TMP/pairs.out" 2>&1
+  rc=$?
+  check "nccl sb_pairs on $gpus GPUs: exit 0, every pair once, exact (got $rc)" \
+    sh -c "[ $rc -eq 0 ] && jq -s -e '[.[] | select(.type == \"result\")] | length == $((gpus * (gpus - 1))) and all(.wrong == 0 and .backend == \"nccl\" and .bidir_gbps > 0)' '$TMP/pairs.jsonl' >/dev/null"
+else
+  skip "nccl sb_pairs: needs 2 GPUs (NCCL refuses two ranks on one GPU), this node has $gpus"
+fi
+if [ "$gpus" -ge 4 ]; then
+  mpi "$gpus" "$AR" --backend nccl --sizes 8,1M -n 5 --background alltoall --json "$TMP/bg.jsonl" >"$TMP/bg.out" 2>&1
+  rc=$?
+  check "nccl --background alltoall on $gpus GPUs: exit 0, impact recorded, exact (got $rc)" \
+    sh -c "[ $rc -eq 0 ] && jq -s -e '[.[] | select(.type == \"result\")] | length == 2 and all(.wrong == 0 and .congestion.impact > 0)' '$TMP/bg.jsonl' >/dev/null"
+else
+  skip "nccl --background: needs 4 GPUs, this node has $gpus"
+fi
 done_testing
