@@ -425,7 +425,8 @@ int sb_options_parse_for(struct sb_options *o, bool reduces, const char *default
 void sb_options_usage(const char *prog, const char *title, bool reduces, bool pairwise, FILE *out)
 {
     fprintf(out,
-        "Usage: mpirun -np N %s [options]\n"
+        "Usage: mpirun -np N %s [options]   (one rank per core, or per GPU with --backend nccl)\n"
+        "       %s -g N [options]   (a build without MPI: one process driving N GPUs)\n"
         "Measures %s latency and bandwidth per message size, verifying every result exactly.\n\n"
         "Sizes (bytes; K, M, G, T are binary: 1K = 1024):\n"
         "  -b, --minbytes SIZE     smallest size (default 8)\n"
@@ -442,7 +443,7 @@ void sb_options_usage(const char *prog, const char *title, bool reduces, bool pa
         "      --min-iters N, --max-iters N   adaptive bounds (default 10, 100000)\n"
         "Data:\n"
         "  -d, --datatype LIST     %s (default float)\n",
-        prog, title, sb_dtype_names());
+        prog, prog, title, sb_dtype_names());
     if (reduces)
         fprintf(out, "  -o, --op LIST           %s (default sum)\n", sb_op_names());
     if (pairwise)
