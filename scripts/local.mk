@@ -1,5 +1,5 @@
 # Scripts (nightly job, plots, emulated cluster) and their tests (issue 7).
-dist_bin_SCRIPTS += scripts/sb-nightly scripts/sb-plot scripts/sb-netns
+dist_bin_SCRIPTS += scripts/sb-nightly scripts/sb-plot scripts/sb-netns scripts/sb-gpu-baseline
 
 # sb_compare: the per-size join of two runs with a noise-aware verdict (used by sb-nightly).
 bin_PROGRAMS += models/sb_compare

@@ -13,6 +13,16 @@ check "--backend gloo: exit 2 (got $rc) naming the accepted ones" sh -c "[ $rc -
 "$AR" --backend nccl --device x >/dev/null 2>"$TMP/e4"; rc=$?
 check "--device x: exit 2 (got $rc)" sh -c "[ $rc -eq 2 ] && grep -q 'invalid --device' '$TMP/e4'"
 
+# The one-command GPU baseline refuses a machine without a GPU with one line (on a GPU machine it
+# is the measurement itself, run by hand: see README).
+if ! nvidia-smi -L >/dev/null 2>&1; then
+  "$top_srcdir/scripts/sb-gpu-baseline" --out "$TMP/baseline" --builddir "$top_builddir" >/dev/null 2>"$TMP/e6"; rc=$?
+  check "sb-gpu-baseline without a GPU: exit 2 (got $rc), one line saying so" \
+    sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/e6') -eq 1 ] && grep -q 'GPU' '$TMP/e6'"
+fi
+"$top_srcdir/scripts/sb-gpu-baseline" --max-ranks x --out "$TMP/b" >/dev/null 2>"$TMP/e7"; rc=$?
+check "sb-gpu-baseline --max-ranks x: exit 2 (got $rc)" sh -c "[ $rc -eq 2 ] && grep -q 'max-ranks' '$TMP/e7'"
+
 if ! grep -q '^#define SB_HAVE_NCCL 1' "$top_builddir/config.h"; then
   "$AR" --backend nccl >/dev/null 2>"$TMP/e5"; rc=$?
   check "a build without NCCL: --backend nccl exits 2 saying so" sh -c "[ $rc -eq 2 ] && grep -q 'no NCCL' '$TMP/e5'"
