@@ -536,10 +536,19 @@ static json_t *stragglers_json(const struct run *run)
         json_t *host = json_array_get(run->rank_hosts, (size_t)json_integer_value(json_object_get(r, "rank")));
         json_object_set(r, "host", host ? host : json_null());
     }
-    char rule[160];
+    json_t *late = sb_stragglers_late_json(&run->stragglers);
+    json_array_foreach(late, i, r) {
+        json_t *host = json_array_get(run->rank_hosts, (size_t)json_integer_value(json_object_get(r, "rank")));
+        json_object_set(r, "host", host ? host : json_null());
+    }
+    char rule[160], late_rule[200];
     snprintf(rule, sizeof rule, "median > %.0f%% above the other ranks' median at >= %.0f%% of the points (>= %d)",
              100.0 * SB_STRAGGLER_THRESHOLD, 100.0 * SB_STRAGGLER_SHARE, SB_STRAGGLER_MIN_POINTS);
-    return json_pack("{s:o, s:s, s:i}", "ranks", ranks, "rule", rule, "points", run->stragglers.points);
+    snprintf(late_rule, sizeof late_rule, "median below %.0f%% of the other ranks' median at >= %.0f%% of the points "
+             "(>= %d): it reaches the call late and the others wait for it", 100.0 * SB_LATE_THRESHOLD,
+             100.0 * SB_STRAGGLER_SHARE, SB_STRAGGLER_MIN_POINTS);
+    return json_pack("{s:o, s:s, s:o, s:s, s:i}", "ranks", ranks, "rule", rule, "late_ranks", late, "late_rule",
+                     late_rule, "points", run->stragglers.points);
 }
 
 static json_t *summary_record(struct run *run, int exit_code)

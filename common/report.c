@@ -354,6 +354,14 @@ static void print_stragglers(FILE *t, json_t *s)
     size_t i;
     if (json_array_size(ranks) == 0)
         fprintf(t, "# stragglers (--per-rank): none (%s)\n", json_string_value(json_object_get(s, "rule")));
+    json_array_foreach(json_object_get(s, "late_ranks"), i, r) {
+        fprintf(t, "# late arrival (--per-rank): rank %lld (%s) timed at %.2fx the others' median at %lld of %lld "
+                   "points: it reaches the call late and the others wait for it\n",
+                json_integer_value(json_object_get(r, "rank")),
+                json_is_string(json_object_get(r, "host")) ? json_string_value(json_object_get(r, "host")) : "?",
+                json_real_value(json_object_get(r, "mean_ratio")), json_integer_value(json_object_get(r, "late_points")),
+                json_integer_value(json_object_get(r, "points")));
+    }
     json_array_foreach(ranks, i, r) {
         fprintf(t, "# straggler (--per-rank): rank %lld (%s) slow at %lld of %lld points, %.2fx the others' median\n",
                 json_integer_value(json_object_get(r, "rank")),

@@ -9,7 +9,9 @@ int sb_stragglers_init(struct sb_stragglers *s, int ranks)
     *s = (struct sb_stragglers){.ranks = ranks};
     s->slow = calloc((size_t)ranks, sizeof *s->slow);
     s->ratio = calloc((size_t)ranks, sizeof *s->ratio);
-    if (!s->slow || !s->ratio) {
+    s->late = calloc((size_t)ranks, sizeof *s->late);
+    s->late_ratio = calloc((size_t)ranks, sizeof *s->late_ratio);
+    if (!s->slow || !s->ratio || !s->late || !s->late_ratio) {
         sb_stragglers_free(s);
         return -1;
     }
@@ -41,6 +43,9 @@ void sb_stragglers_add(struct sb_stragglers *s, const double *medians)
         if (others > 0 && medians[r] > (1.0 + SB_STRAGGLER_THRESHOLD) * others) {
             s->slow[r]++;
             s->ratio[r] += medians[r] / others;
+        } else if (others > 0 && medians[r] < SB_LATE_THRESHOLD * others) {
+            s->late[r]++;
+            s->late_ratio[r] += medians[r] / others;
         }
     }
     free(scratch);
@@ -51,20 +56,39 @@ int sb_stragglers_flagged(const struct sb_stragglers *s, int rank)
     return s->points >= SB_STRAGGLER_MIN_POINTS && s->slow[rank] >= SB_STRAGGLER_SHARE * s->points;
 }
 
-json_t *sb_stragglers_json(const struct sb_stragglers *s)
+int sb_stragglers_late(const struct sb_stragglers *s, int rank)
+{
+    return s->points >= SB_STRAGGLER_MIN_POINTS && s->late[rank] >= SB_STRAGGLER_SHARE * s->points;
+}
+
+/* The ranks `flagged` picks, with their count of points and mean ratio under `key`. */
+static json_t *ranks_json(const struct sb_stragglers *s, int (*flagged)(const struct sb_stragglers *, int),
+                          const int *count, const double *ratio, const char *key)
 {
     json_t *a = json_array();
     for (int r = 0; r < s->ranks && s->points > 0; r++)
-        if (sb_stragglers_flagged(s, r))
-            json_array_append_new(a, json_pack("{s:i, s:i, s:i, s:f}", "rank", r, "slow_points", s->slow[r],
-                                               "points", s->points, "mean_ratio", s->ratio[r] / s->slow[r]));
+        if (flagged(s, r))
+            json_array_append_new(a, json_pack("{s:i, s:i, s:i, s:f}", "rank", r, key, count[r], "points", s->points,
+                                               "mean_ratio", ratio[r] / count[r]));
     return a;
+}
+
+json_t *sb_stragglers_json(const struct sb_stragglers *s)
+{
+    return ranks_json(s, sb_stragglers_flagged, s->slow, s->ratio, "slow_points");
+}
+
+json_t *sb_stragglers_late_json(const struct sb_stragglers *s)
+{
+    return ranks_json(s, sb_stragglers_late, s->late, s->late_ratio, "late_points");
 }
 
 void sb_stragglers_free(struct sb_stragglers *s)
 {
     free(s->slow);
     free(s->ratio);
-    s->slow = NULL;
-    s->ratio = NULL;
+    free(s->late);
+    free(s->late_ratio);
+    s->slow = s->late = NULL;
+    s->ratio = s->late_ratio = NULL;
 }

@@ -5,6 +5,8 @@
  *   SB_FAULT=slow      sleep SB_FAULT_DELAY_US after the call returns: only the affected rank's
  *                      time grows (a rank slow to finish, not one the others wait for)
  *   SB_FAULT=stall     sleep SB_FAULT_DELAY_US once, on the first affected call
+ *   SB_FAULT=late      sleep SB_FAULT_DELAY_US after each barrier of the measured communicator:
+ *                      the affected rank reaches every timed call late (its clock starts late too)
  *   SB_FAULT=mute      the affected rank sends nothing in the preflight (communicator
  *                      "scalebench_preflight"): a rank its peers cannot hear from
  *   SB_FAULT_RANK      the rank affected (default 0; -1 = every rank), in the call's communicator
@@ -145,6 +147,15 @@ int MPI_Bcast(void *buf, int count, MPI_Datatype type, int root, MPI_Comm comm)
     int rc = PMPI_Bcast(buf, count, type, root, comm);
     if (hit)
         after_call(buf, count, type);
+    return rc;
+}
+
+int MPI_Barrier(MPI_Comm comm)
+{
+    int rc = PMPI_Barrier(comm);
+    const char *d = getenv("SB_FAULT_DELAY_US"), *fault = getenv("SB_FAULT");
+    if (fault && strcmp(fault, "late") == 0 && affected(comm, 0, MPI_BYTE))
+        sleep_us(d ? atol(d) : 1000);
     return rc;
 }
 

@@ -18,11 +18,29 @@ for bench in sb_allreduce sb_alltoall; do
     jqs '.[-1].stragglers.ranks | map(.rank) == [2]' "$TMP/s.jsonl"
   check "$bench: the text says so" grep -q '^# straggler (--per-rank): rank 2 (' "$TMP/s.txt"
 
-  mpi 4 "$BENCH/$bench" --sizes 1K,4K,16K,64K -n 20 --inplace 0 --per-rank --json "$TMP/n.jsonl" \
-    >"$TMP/n.txt" 2>&1
+  # Four ranks share this machine's two cores: now and then the scheduler starves one of them for
+  # a whole run, which is a real straggler of this machine; measure once more before failing.
+  for attempt in 1 2; do
+    mpi 4 "$BENCH/$bench" --sizes 1K,4K,16K,64K -n 20 --inplace 0 --per-rank --json "$TMP/n.jsonl" \
+      >"$TMP/n.txt" 2>&1
+    jqs '.[-1].stragglers.ranks == []' "$TMP/n.jsonl" && break
+    echo "# attempt $attempt: $(grep '^# straggler' "$TMP/n.txt" | head -1); measuring again"
+  done
   check "$bench without a slow rank: no straggler named" \
     sh -c "jq -s -e '.[-1].stragglers.ranks == []' '$TMP/n.jsonl' >/dev/null && grep -q 'stragglers (--per-rank): none' '$TMP/n.txt'"
 done
+# Arrival skew, the other reading: rank 2 sleeps 300 us after each barrier, so it reaches every
+# call late; its own time is short while the others wait for it.  It must be named a late arrival,
+# and nobody a straggler.
+mpi 4 -x LD_PRELOAD="$lib" -x SB_FAULT=late -x SB_FAULT_RANK=2 -x SB_FAULT_DELAY_US=300 "$BENCH/sb_allreduce" \
+  --sizes 1K,4K,16K,64K -n 20 --inplace 0 --per-rank --json "$TMP/l.jsonl" >"$TMP/l.txt" 2>&1
+rc=$?
+check "sb_allreduce, rank 2 late to every call: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+check "late rank 2: named a late arrival, alone; no straggler" \
+  jqs '.[-1].stragglers | (.late_ranks | map(.rank) == [2]) and .ranks == [] and (.late_ranks[0].mean_ratio < 0.5)' "$TMP/l.jsonl"
+check "late rank 2: the text says so" grep -q '^# late arrival (--per-rank): rank 2 (' "$TMP/l.txt"
+check "a slow rank (above) is not a late arrival" jqs '.[-1].stragglers.late_ranks == []' "$TMP/s.jsonl"
+
 mpi 2 "$BENCH/sb_allreduce" --sizes 1K -n 3 --json "$TMP/plain.jsonl" >/dev/null 2>&1
 check "without --per-rank: no per-rank fields, no stragglers in the summary" \
   jqs '([.[] | select(.type == "result")] | all(has("time_us_per_rank") | not)) and (.[-1] | has("stragglers") | not)' "$TMP/plain.jsonl"

@@ -77,6 +77,28 @@ static void two_ranks_and_too_few_points(void **state)
     sb_stragglers_free(&s);
 }
 
+static void a_late_rank_is_a_late_arrival_not_a_straggler(void **state)
+{
+    (void)state;
+    struct sb_stragglers s;
+    assert_int_equal(sb_stragglers_init(&s, 4), 0);
+    for (int p = 0; p < 4; p++) {
+        double m[4] = {310, 305, 12, 320}; /* the others wait ~300 us for rank 2 */
+        sb_stragglers_add(&s, m);
+    }
+    for (int r = 0; r < 4; r++) {
+        assert_false(sb_stragglers_flagged(&s, r));
+        assert_int_equal(sb_stragglers_late(&s, r), r == 2);
+    }
+    json_t *j = sb_stragglers_late_json(&s);
+    assert_int_equal(json_array_size(j), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(j, 0), "rank")), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(j, 0), "late_points")), 4);
+    assert_true(json_real_value(json_object_get(json_array_get(j, 0), "mean_ratio")) < 0.05);
+    json_decref(j);
+    sb_stragglers_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -84,6 +106,7 @@ int main(void)
         cmocka_unit_test(slow_at_one_point_only_is_noise),
         cmocka_unit_test(everyone_slow_together_names_nobody),
         cmocka_unit_test(two_ranks_and_too_few_points),
+        cmocka_unit_test(a_late_rank_is_a_late_arrival_not_a_straggler),
     };
     return cmocka_run_group_tests_name("stragglers", tests, NULL, NULL);
 }
