@@ -35,10 +35,17 @@ rc=$?
 check "--help: exit 0, documents --baseline, --launcher-args and --out" \
   sh -c "[ $rc -eq 0 ] && grep -q -- --baseline '$TMP/help.txt' && grep -q -- --launcher-args '$TMP/help.txt' && grep -q -- '--out DIR' '$TMP/help.txt'"
 
-# 1. baseline run
-nightly --launcher-args "--oversubscribe" --out "$TMP/base" --save-baseline "$TMP/baseline.jsonl" \
-  >"$TMP/base.out" 2>&1
-rc=$?
+# 1. baseline run.  The model checks below fit alpha/beta on the baseline; with 4 sizes per
+# collective on this noisy 2-core VM the fit finds no linear range now and then: record the
+# baseline once more then (the model check of a real job says "not checked" in that case).
+for attempt in 1 2; do
+  nightly --launcher-args "--oversubscribe" --out "$TMP/base" --save-baseline "$TMP/baseline.jsonl" \
+    >"$TMP/base.out" 2>&1
+  rc=$?
+  [ "$rc" -ne 0 ] && break
+  "$top_builddir/models/sb_model" fit "$TMP/baseline.jsonl" >/dev/null 2>"$TMP/basefit.err" && break
+  echo "# attempt $attempt: the baseline does not fit ($(head -c 160 "$TMP/basefit.err")); recording it again"
+done
 check "baseline run: exit 0 (got $rc)" [ "$rc" -eq 0 ]
 check "baseline run: results.jsonl has the run headers and 12 result records" \
   jqs '([.[] | select(.type == "run")] | length) == 2 and ([.[] | select(.type == "result")] | length) == 12' \
