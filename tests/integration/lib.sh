@@ -25,6 +25,22 @@ mpi() { np=$1; shift; timeout -k 10 "${SB_TEST_TIMEOUT:-180}" "$MPIRUN" --oversu
 jq_all() { jq -s -e "[.[] | select(.type == \"result\")] | length > 0 and all($2)" "$1" >/dev/null; }
 # jqs ARGS...: jq -s -e over a file, quiet; true when the filter is.
 jqs() { jq -s -e "$@" >/dev/null; }
+# refused NEEDLE NP PROGRAM ARGS...: PROGRAM refuses ARGS: exit 2, exactly one line of its own on
+# stderr containing NEEDLE (a fixed string), no table row on stdout.  NP 0 runs it alone (a
+# singleton, no launcher); else under mpirun -np NP, whose own banner about the exit code is
+# not counted.
+refused() {
+  needle=$1 np=$2; shift 2
+  prog=$(basename "$1")
+  if [ "$np" -eq 0 ]; then "$@" >"$TMP/refused.out" 2>"$TMP/refused.err"; else mpi "$np" "$@" >"$TMP/refused.out" 2>"$TMP/refused.err"; fi
+  rc=$?
+  lines=$(grep -c "^$prog:" "$TMP/refused.err")
+  if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && grep -qF -- "$needle" "$TMP/refused.err" && ! grep -q '^ ' "$TMP/refused.out"; then
+    ok "refused ($np ranks): $prog ${*#"$1"} -> $(grep -m1 "^$prog:" "$TMP/refused.err")"
+  else
+    not_ok "refused ($np ranks): $prog ${*#"$1"} (exit $rc, $lines lines of its own: $(head -c 300 "$TMP/refused.err"))"
+  fi
+}
 jq_count() { jq -s "[.[] | select(.type == \"result\")] | length" "$1"; }
 
 # use_emulated_cluster: skips the whole script unless this machine can make network namespaces
