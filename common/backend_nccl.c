@@ -84,6 +84,7 @@ static ncclRedOp_t nccl_op(enum sb_op op)
     case SB_SUM: return ncclSum;
     case SB_PROD: return ncclProd;
     case SB_MIN: return ncclMin;
+    case SB_AVG: return ncclAvg;
     default: return ncclMax;
     }
 }

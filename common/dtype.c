@@ -27,7 +27,7 @@ static const struct dtype_info dtypes[SB_DTYPE_COUNT] = {
     [SB_DOUBLE] = {"double", {"fp64", "float64", NULL}, 8, (int64_t)1 << 53},
 };
 
-static const char *op_names[SB_OP_COUNT] = {"sum", "prod", "min", "max"};
+static const char *op_names[SB_OP_COUNT] = {"sum", "prod", "min", "max", "avg"};
 
 const char *sb_dtype_name(enum sb_dtype t) { return dtypes[t].name; }
 size_t sb_dtype_size(enum sb_dtype t) { return dtypes[t].size; }
@@ -60,7 +60,7 @@ int sb_op_parse(const char *name)
     return -1;
 }
 
-const char *sb_op_names(void) { return "sum, prod, min, max, all"; }
+const char *sb_op_names(void) { return "sum, prod, min, max, avg, all"; }
 
 static uint32_t float_bits(float f)
 {
@@ -155,4 +155,63 @@ int sb_dtype_equals(enum sb_dtype t, const void *buf, size_t i, int64_t v)
     case SB_DOUBLE: return ((const double *)buf)[i] == (double)v;
     default: return 0;
     }
+}
+
+/* NCCL's pre-multiplied term u * s for u = c * ranks, rounded once to the dtype (the products of
+ * half and bfloat16 operands are exact in float, so rounding the float product is the device's
+ * single rounding), compared with c. */
+static int avg_term_is_exact(enum sb_dtype t, int64_t ranks, int64_t c)
+{
+    double inv = 1.0 / (double)ranks;
+    double u = (double)(c * ranks);
+    switch (t) {
+    case SB_HALF: {
+        float s = sb_half_to_float(sb_float_to_half((float)inv));
+        return sb_half_to_float(sb_float_to_half((float)u * s)) == (float)c;
+    }
+    case SB_BFLOAT16: {
+        float s = sb_bf16_to_float(sb_float_to_bf16((float)inv));
+        return sb_bf16_to_float(sb_float_to_bf16((float)u * s)) == (float)c;
+    }
+    case SB_FLOAT: {
+        volatile float s = (float)inv, x = (float)u, prod = x * s; /* volatile: no wider evaluation */
+        return prod == (float)c;
+    }
+    case SB_DOUBLE: {
+        volatile double prod = u * inv;
+        return prod == (double)c;
+    }
+    default:
+        return 1; /* integer types: (c * ranks) / ranks */
+    }
+}
+
+/* v stored in t is exactly v (for half and bfloat16 also beyond exact_max: 300 is a bfloat16). */
+static int holds_exactly(enum sb_dtype t, int64_t v)
+{
+    switch (t) {
+    case SB_HALF: return v <= 65504 && sb_half_to_float(sb_float_to_half((float)v)) == (float)v;
+    case SB_BFLOAT16: return v <= ((int64_t)1 << 40) && sb_bf16_to_float(sb_float_to_bf16((float)v)) == (float)v;
+    default: return v <= sb_dtype_exact_max(t);
+    }
+}
+
+int64_t sb_dtype_avg_unit(enum sb_dtype t, int64_t ranks)
+{
+    /* Called per element by the host fill and check: the last answer is kept (per thread, for
+     * the threads build). */
+    static _Thread_local struct { enum sb_dtype t; int64_t ranks, unit; int valid; } memo;
+    if (memo.valid && memo.t == t && memo.ranks == ranks)
+        return memo.unit;
+    int64_t unit = 0;
+    for (int64_t c = 1; ranks > 0 && c <= 4096 && c <= sb_dtype_exact_max(t); c++)
+        if (holds_exactly(t, c * ranks) && avg_term_is_exact(t, ranks, c)) {
+            unit = c * ranks;
+            break;
+        }
+    memo.t = t;
+    memo.ranks = ranks;
+    memo.unit = unit;
+    memo.valid = 1;
+    return unit;
 }

@@ -435,6 +435,9 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
         sb_report_table_heading(&run->report, run->coll, t, op, impl, cols);
         for (char *line = strtok(notes, "\n"); line; line = strtok(NULL, "\n"))
             sb_report_note(&run->report, line);
+        if (op == SB_AVG && sb_dtype_avg_unit(t, measuring_ranks(run)) == 0)
+            sb_report_note(&run->report, "avg: no input of this dtype averages exactly on this many ranks (see "
+                                         "README): every element is 0, so the check sees only stray writes");
     }
     n = cap_to_memory(run, sizes, n, elem);
     if (n == 0)
@@ -470,9 +473,49 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
     return 0;
 }
 
-static bool wanted(const struct run *run, int t, int op)
+static bool selected(const struct run *run, int t, int op)
 {
     return run->opt.dtypes[t] && (run->coll->reduces ? run->opt.ops[op] : op == SB_SUM);
+}
+
+static bool backend_has(const struct run *run, int t, int op)
+{
+    const char *why = NULL;
+    return run->be.support(&run->be, (enum sb_dtype)t, (enum sb_op)op, &why) != NULL;
+}
+
+/* Selected, and not an op that --op all chose but this backend lacks (avg on MPI): those are
+ * left out with a note (sweep); an op named explicitly is refused before anything is measured. */
+static bool wanted(const struct run *run, int t, int op)
+{
+    return selected(run, t, op) && (!run->opt.ops_all || backend_has(run, t, op));
+}
+
+/* Refuses, before the first measurement, a dtype and op the backend lacks and that were asked
+ * for by name; notes the ones --op all asked for. */
+static int refuse_unsupported(struct run *run)
+{
+    for (int op = 0; op < SB_OP_COUNT; op++)
+        for (int t = 0; t < SB_DTYPE_COUNT; t++) {
+            const char *why = NULL;
+            if (!selected(run, t, op) || run->be.support(&run->be, (enum sb_dtype)t, (enum sb_op)op, &why))
+                continue;
+            char msg[ERRLEN];
+            snprintf(msg, sizeof msg, "%s %s on %s: %s", sb_dtype_name((enum sb_dtype)t), sb_op_name((enum sb_op)op),
+                     run->be.name, why);
+            if (!run->opt.ops_all) {
+                sb_run_complain(run, msg);
+                return 2;
+            }
+            if (run->comm.rank == 0) {
+                char note[ERRLEN + 32];
+                snprintf(note, sizeof note, "left out of --op all: %s on %s: %s", sb_op_name((enum sb_op)op),
+                         run->be.name, why);
+                sb_report_note(&run->report, note);
+            }
+            break; /* one note per op */
+        }
+    return 0;
 }
 
 /* Points the whole sweep will measure (for the progress line; sizes dropped later for memory
@@ -514,6 +557,8 @@ static int sweep(struct run *run)
         sb_run_complain(run, msg);
         return 2;
     }
+    if ((rc = refuse_unsupported(run)) != 0)
+        return rc;
     if (run->opt.background)
         sb_congestion_describe(run);
     if (run->comm.rank == 0)

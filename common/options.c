@@ -158,17 +158,19 @@ int sb_parse_double(const char *s, double lo, double hi, double *out)
 }
 
 /* "float", "float,half" or "all" into a flag per dtype (or per op). */
-static int parse_list(const char *arg, int (*parse_one)(const char *), bool *flags, int count)
+static int parse_list(const char *arg, int (*parse_one)(const char *), bool *flags, int count, bool *all)
 {
     char buf[256];
     if (strlen(arg) >= sizeof buf)
         return -1;
     strcpy(buf, arg);
     memset(flags, 0, sizeof(bool) * (size_t)count);
+    *all = false;
     char *save = NULL;
     int any = 0;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (strcasecmp(tok, "all") == 0) {
+            *all = true;
             for (int i = 0; i < count; i++)
                 flags[i] = true;
         } else {
@@ -250,14 +252,16 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
             return fail(err, errlen, "invalid %s '%s': expected a positive integer",
                         c == OPT_MIN_ITERS ? "--min-iters" : "--max-iters", arg);
         return 0;
-    case 'd':
-        if (parse_list(arg, sb_dtype_parse, o->dtypes, SB_DTYPE_COUNT) != 0)
+    case 'd': {
+        bool all;
+        if (parse_list(arg, sb_dtype_parse, o->dtypes, SB_DTYPE_COUNT, &all) != 0)
             return fail(err, errlen, "invalid --datatype '%s': accepted: %s (or a comma list)", arg, sb_dtype_names());
         return 0;
+    }
     case 'o':
         if (!reduces)
             return fail(err, errlen, "--op does not apply to this collective (it reduces nothing)");
-        if (parse_list(arg, sb_op_parse, o->ops, SB_OP_COUNT) != 0)
+        if (parse_list(arg, sb_op_parse, o->ops, SB_OP_COUNT, &o->ops_all) != 0)
             return fail(err, errlen, "invalid --op '%s': accepted: %s (or a comma list)", arg, sb_op_names());
         return 0;
     case OPT_INPLACE: {
@@ -445,7 +449,8 @@ void sb_options_usage(const char *prog, const char *title, bool reduces, bool pa
         "  -d, --datatype LIST     %s (default float)\n",
         prog, prog, title, sb_dtype_names());
     if (reduces)
-        fprintf(out, "  -o, --op LIST           %s (default sum)\n", sb_op_names());
+        fprintf(out, "  -o, --op LIST           %s (default sum); avg is NCCL's ncclAvg\n"
+                     "                          (MPI has none: all means the other four there)\n", sb_op_names());
     if (pairwise)
         fprintf(out,
             "Pairs:\n"

@@ -29,6 +29,7 @@ struct sb_options {
 
     bool dtypes[SB_DTYPE_COUNT];
     bool ops[SB_OP_COUNT];
+    bool ops_all;            /* --op all: the ops the backend has (avg only on NCCL) */
     enum sb_inplace_mode inplace;
     bool check;
     bool keep_samples;       /* --samples: per-iteration times in each record */

@@ -30,8 +30,9 @@ enum sb_pattern_kind {
 /* Everything the formulas read, as plain integers (a kernel takes it by value). */
 struct sb_pattern_args {
     int64_t ranks;
-    int op;            /* enum sb_op: 0 sum, 1 prod, 2 min, 3 max */
+    int op;            /* enum sb_op: 0 sum, 1 prod, 2 min, 3 max, 4 avg */
     int64_t exact_max; /* sb_dtype_exact_max of the dtype */
+    int64_t avg_unit;  /* sb_dtype_avg_unit of the dtype and ranks (read by avg only) */
     uint64_t per_peer; /* layout.count_per_peer */
 };
 
@@ -61,10 +62,21 @@ SB_HD static inline int64_t sb_formula_minmax_cap(int64_t ranks, int64_t exact_m
     return ranks - 1 < cap ? ranks - 1 : cap;
 }
 
-SB_HD static inline int64_t sb_formula_reduce_input(int op, int64_t ranks, int64_t exact_max, int64_t rank,
-                                                    uint64_t i)
+/* avg: one rank, (i mod 1000003) mod ranks, holds unit * 2^(i mod 3) (unit alone when 4 * unit
+ * leaves the exact range), every other rank 0: the average is that over ranks, exactly, whether
+ * the backend divides the sum (integers) or sums inputs pre-multiplied by 1/ranks (floating
+ * types: unit is chosen so that this product rounds to an integer; the zeros add nothing). */
+SB_HD static inline int64_t sb_formula_avg_shift(int64_t unit, int64_t exact_max, int64_t idx)
+{
+    return unit <= exact_max / 4 ? idx % 3 : 0;
+}
+
+SB_HD static inline int64_t sb_formula_reduce_input(int op, int64_t ranks, int64_t exact_max, int64_t avg_unit,
+                                                    int64_t rank, uint64_t i)
 {
     int64_t idx = (int64_t)(i % 1000003), n = ranks;
+    if (op == 4)
+        return (avg_unit && idx % n == rank) ? avg_unit << sb_formula_avg_shift(avg_unit, exact_max, idx) : 0;
     if (op == 0) {
         int64_t m = sb_formula_sum_modulus(ranks, exact_max);
         return m ? (rank + idx) % m : ((rank + idx) % n == 0);
@@ -75,9 +87,12 @@ SB_HD static inline int64_t sb_formula_reduce_input(int op, int64_t ranks, int64
     return (v < cap ? v : cap) + idx % 5;
 }
 
-SB_HD static inline int64_t sb_formula_reduce_result(int op, int64_t ranks, int64_t exact_max, uint64_t i)
+SB_HD static inline int64_t sb_formula_reduce_result(int op, int64_t ranks, int64_t exact_max, int64_t avg_unit,
+                                                     uint64_t i)
 {
     int64_t idx = (int64_t)(i % 1000003);
+    if (op == 4)
+        return avg_unit ? (avg_unit / ranks) << sb_formula_avg_shift(avg_unit, exact_max, idx) : 0;
     if (op == 0) {
         int64_t m = sb_formula_sum_modulus(ranks, exact_max);
         return m ? sb_formula_sum_of_mod_run(idx % m, ranks, m) : 1;
@@ -135,10 +150,10 @@ SB_HD static inline int64_t sb_pattern_value(enum sb_pattern_kind kind, const st
     case SB_PATTERN_REDUCE_ALL:
     case SB_PATTERN_REDUCE_SCATTER:
         if (!want_expected)
-            return sb_formula_reduce_input(a->op, a->ranks, a->exact_max, rank, index);
+            return sb_formula_reduce_input(a->op, a->ranks, a->exact_max, a->avg_unit, rank, index);
         if (kind == SB_PATTERN_REDUCE_SCATTER)
             index += (uint64_t)rank * a->per_peer;
-        return sb_formula_reduce_result(a->op, a->ranks, a->exact_max, index);
+        return sb_formula_reduce_result(a->op, a->ranks, a->exact_max, a->avg_unit, index);
     case SB_PATTERN_NONE:
     case SB_PATTERN_KIND_COUNT:
         return -1;

@@ -124,7 +124,7 @@ EXTRA_DIST += tests/integration/nccl_fault.c
 # A stand-in NVML for tests/unit/test_gpuinfo (loaded through SB_NVML_LIBRARY; test only).
 check_DATA += tests/unit/libsbfakenvml.so
 CLEANFILES += tests/unit/libsbfakenvml.so
-EXTRA_DIST += tests/unit/fake_nvml.c
+EXTRA_DIST += tests/unit/fake_nvml.c tests/unit/avg_reference.h
 tests/unit/libsbfakenvml.so: $(top_srcdir)/tests/unit/fake_nvml.c
 	@mkdir -p tests/unit
 	$(AM_V_CC)$(CC) -shared -fPIC $(SB_CFLAGS) -o $@ $<

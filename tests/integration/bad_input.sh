@@ -26,7 +26,7 @@ refuse "invalid --stepfactor '1'" -f 1
 refuse "invalid --stepfactor '1.5'" -f 1.5
 refuse "invalid --datatype 'float8'" -d float8
 refuse "invalid --precision '0'" --precision 0
-refuse "invalid --op 'avg'" -o avg
+refuse "invalid --op 'mean'" -o mean
 refuse "invalid --inplace '5'" --inplace 5
 refuse "invalid --check 'yes'" -c yes
 refuse "invalid --iters '-3'" -n -3
@@ -39,6 +39,15 @@ refuse "unexpected argument 'extra'" extra
 
 "$BENCH/sb_alltoall" -o sum >/dev/null 2>"$TMP/err"; rc=$?
 check "alltoall refuses --op (it reduces nothing)" sh -c "[ $rc -eq 2 ] && grep -q 'does not apply' '$TMP/err'"
+
+# avg is NCCL's: on MPI an explicit --op avg is refused before anything is measured, and
+# --op all means the four ops MPI has, with a note saying avg was left out.
+refused "MPI has no average reduction" 2 "$BENCH/sb_allreduce" -o sum,avg -b 8 -e 64 -n 3 -w 1
+mpi 2 "$BENCH/sb_reduce_scatter" -o all -d int32,half -b 8 -e 64 -n 3 -w 1 --json "$TMP/all.jsonl" >"$TMP/out" 2>"$TMP/err"; rc=$?
+check "--op all on MPI: exit 0 (got $rc), a note that avg was left out" \
+  sh -c "[ $rc -eq 0 ] && grep -q 'left out of --op all: avg on mpi' '$TMP/out'"
+check "--op all on MPI: sum, prod, min and max measured for both dtypes, no avg" \
+  sh -c "[ \"\$(jq -c -s '[.[] | select(.type == \"result\") | .op] | unique' '$TMP/all.jsonl')\" = '[\"max\",\"min\",\"prod\",\"sum\"]' ]"
 
 mpi 2 "$BENCH/sb_allreduce" -d nope >"$TMP/out" 2>"$TMP/err"; rc=$?
 check "under mpirun -np 2: exit 2" [ "$rc" -eq 2 ]

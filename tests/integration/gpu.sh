@@ -56,6 +56,10 @@ for b in allreduce alltoall allgather reduce_scatter broadcast sendrecv; do
   check "nccl sb_$b: wrong == 0 everywhere, backend nccl, memory device, check $where" \
     jq_all "$TMP/$b.jsonl" ".wrong == 0 and .backend == \"nccl\" and .memory == \"device\" and .check == \"$where\""
 done
+for b in allreduce reduce_scatter; do
+  check "nccl sb_$b -o all: ncclAvg measured for every dtype, exact" \
+    sh -c "[ \"\$(jq -s '[.[] | select(.type == \"result\" and .op == \"avg\" and .wrong == 0) | .dtype] | unique | length' '$TMP/$b.jsonl')\" -eq 10 ]"
+done
 # Both timings by default on device memory: CUDA events per call, and pipelined batches of 20.
 check "nccl: per-call (CUDA events) and batch timings in every record" \
   jq_all "$TMP/allreduce.jsonl" '.batch_calls == 20 and (.time_us_batch.median > 0) and (.timing | test("CUDA events"))

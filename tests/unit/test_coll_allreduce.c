@@ -41,9 +41,11 @@ static void expected_equals_simulated_reduction(void **state)
                 int64_t acc = sb_allreduce.input(&p, 0, i);
                 for (int r = 1; r < ranks; r++) {
                     int64_t v = sb_allreduce.input(&p, r, i);
-                    acc = op == SB_SUM ? acc + v : op == SB_PROD ? acc * v : op == SB_MIN ? (v < acc ? v : acc)
-                                                                                         : (v > acc ? v : acc);
+                    acc = op == SB_SUM || op == SB_AVG ? acc + v : op == SB_PROD ? acc * v
+                        : op == SB_MIN ? (v < acc ? v : acc) : (v > acc ? v : acc);
                 }
+                if (op == SB_AVG) /* int32: ncclAvg divides the sum */
+                    acc /= ranks;
                 for (int r = 0; r < ranks; r++)
                     assert_int_equal(sb_allreduce.expected(&p, r, i), acc);
             }

@@ -8,6 +8,7 @@
 
 #define main sb_reduce_scatter_main
 #include "../../benchmarks/sb_reduce_scatter.c"
+#include "avg_reference.h"
 #undef main
 
 static void busbw_factor_is_n_minus_one_over_n(void **state)
@@ -50,9 +51,17 @@ static void expected_equals_reduction_of_the_right_block(void **state)
                 for (int r = 0; r < ranks; r++)
                     for (size_t j = 0; j < 7; j++) {
                         size_t g = (size_t)r * 7 + j;
-                        int64_t v = sb_reduce_scatter.input(&p, 0, g);
+                        int64_t in[5];
+                        for (int s = 0; s < ranks; s++)
+                            in[s] = sb_reduce_scatter.input(&p, s, g);
+                        if (op == SB_AVG) {
+                            assert_true((double)sb_reduce_scatter.expected(&p, r, j) ==
+                                        avg_reference((enum sb_dtype)t, ranks, in));
+                            continue;
+                        }
+                        int64_t v = in[0];
                         for (int s = 1; s < ranks; s++)
-                            v = reduce(op, v, sb_reduce_scatter.input(&p, s, g));
+                            v = reduce(op, v, in[s]);
                         assert_int_equal(sb_reduce_scatter.expected(&p, r, j), v);
                     }
             }

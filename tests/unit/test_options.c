@@ -32,7 +32,7 @@ static void defaults_are_nccl_tests_like(void **state)
     assert_int_equal(o.iters, 0); /* adaptive */
     assert_true(o.precision == 0.02 && o.max_time == 1.0);
     assert_true(o.dtypes[SB_FLOAT] && !o.dtypes[SB_DOUBLE]);
-    assert_true(o.ops[SB_SUM] && !o.ops[SB_MAX]);
+    assert_true(o.ops[SB_SUM] && !o.ops[SB_MAX] && !o.ops[SB_AVG] && !o.ops_all);
     assert_int_equal(o.inplace, SB_BOTH_PLACES);
     assert_true(o.check);
 }
@@ -72,6 +72,7 @@ static void full_command_line_is_read(void **state)
     assert_true(o.dtypes[SB_HALF] && o.dtypes[SB_INT8] && !o.dtypes[SB_FLOAT]);
     for (int op = 0; op < SB_OP_COUNT; op++)
         assert_true(o.ops[op]);
+    assert_true(o.ops_all); /* all: the backend's ops (avg dropped on MPI) */
     assert_int_equal(o.inplace, SB_IN_PLACE);
     assert_false(o.check);
     assert_string_equal(o.json_path, "x.jsonl");
@@ -107,7 +108,7 @@ static void bad_values_are_refused_with_the_accepted_ones(void **state)
     expect_error(true, "--maxbytes '-5'", "-e", "-5");
     expect_error(true, "integer >= 2", "-f", "1");
     expect_error(true, "bfloat16", "-d", "float128");
-    expect_error(true, "sum, prod, min, max", "-o", "avg");
+    expect_error(true, "sum, prod, min, max, avg", "-o", "mean");
     expect_error(false, "does not apply", "-o", "sum");
     expect_error(true, "0 (out-of-place)", "--inplace", "3");
     expect_error(true, "--check '2'", "-c", "2");
