@@ -22,14 +22,29 @@ struct run {
     double pcie_peak; /* device 0's PCIe link, one way (NVML), 0 when unknown */
     int points, failed;
     int64_t wrong_total;
+    const char *json_path;
+    bool write_failed; /* a record could not be written (said once on stderr): exit 2 */
 };
 
+static void write_failed(struct run *r)
+{
+    if (!r->write_failed)
+        fprintf(stderr, "sb_local: cannot write --json '%s': %s (the records from here on are lost)\n", r->json_path,
+                strerror(errno ? errno : EIO));
+    r->write_failed = true;
+}
+
+/* Each record is flushed as it is made, so a crash loses nothing; a failed write (a full
+ * disk) is reported, never passed over. */
 static void emit(struct run *r, json_t *obj)
 {
     if (r->json) {
-        json_dumpf(obj, r->json, JSON_COMPACT | JSON_REAL_PRECISION(9));
-        fputc('\n', r->json);
-        fflush(r->json);
+        errno = 0;
+        int failed = json_dumpf(obj, r->json, JSON_COMPACT | JSON_REAL_PRECISION(9)) != 0;
+        failed |= fputc('\n', r->json) == EOF;
+        failed |= fflush(r->json) != 0;
+        if (failed)
+            write_failed(r);
     }
     json_decref(obj);
 }
@@ -215,6 +230,7 @@ static void drop_dreduce(struct run *r, struct sb_local_options *o)
 static int open_json(struct run *r, const char *path)
 {
     r->table = stdout;
+    r->json_path = path;
     if (!path)
         return 0;
     if (strcmp(path, "-") == 0) {
@@ -294,7 +310,8 @@ int main(int argc, char **argv)
         code = run_all(&r, &o);
     }
     sb_lpool_destroy(r.pool);
-    if (r.json && r.json != stdout)
-        fclose(r.json);
-    return code;
+    errno = 0;
+    if (r.json && r.json != stdout && fclose(r.json) != 0)
+        write_failed(&r);
+    return r.write_failed && code < 2 ? 2 : code;
 }

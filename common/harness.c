@@ -623,6 +623,7 @@ static int open_outputs(struct run *run)
     if (run->comm.rank == 0)
         rc = sb_report_open(&run->report, run->opt.json_path, run->opt.csv_path, run->opt.keep_samples, err,
                             sizeof err);
+    run->report.prog = run->prog; /* names the program in a later write error */
     sb_comm_bcast_int(&run->comm, &rc);
     if (rc)
         sb_run_complain(run, err);
@@ -756,6 +757,8 @@ static int run_benchmark(struct run *run, int argc, char **argv)
             sb_report_error(&run->report, "the run stopped early; see stderr");
         sb_report_summary(&run->report, summary_record(run, exit_code));
         sb_report_close(&run->report);
+        if (sb_report_write_error(&run->report) && exit_code < 2)
+            exit_code = 2; /* the records are incomplete: rank 0's exit code says so */
     }
     free_buffers(run, run->buffer_bytes);
     sb_congestion_teardown(run);

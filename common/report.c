@@ -25,11 +25,27 @@ static int open_one(const char *path, const char *flag, FILE **f, bool *close_it
     return 0;
 }
 
+/* Remembers the first write that failed: records are flushed one by one so that a crash loses
+ * nothing, and a full disk must not pass for a complete file. */
+static void note_write(struct sb_report *r, FILE *f, int failed)
+{
+    if (!failed || r->write_error[0])
+        return;
+    int e = errno ? errno : EIO;
+    const char *flag = f == r->json ? "--json" : "--csv";
+    const char *path = f == r->json ? r->json_path : r->csv_path;
+    snprintf(r->write_error, sizeof r->write_error, "cannot write %s '%s': %s (the records from here on are lost)",
+             flag, path ? path : "-", strerror(e));
+    fprintf(stderr, "%s: %s\n", r->prog ? r->prog : "scalebench", r->write_error);
+}
+
 int sb_report_open(struct sb_report *r, const char *json_path, const char *csv_path, bool keep_samples,
                    char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     r->keep_samples = keep_samples;
+    r->json_path = json_path;
+    r->csv_path = csv_path;
     int rc = open_one(json_path, "--json", &r->json, &r->close_json, err, errlen);
     if (rc == 0)
         rc = open_one(csv_path, "--csv", &r->csv, &r->close_csv, err, errlen);
@@ -42,19 +58,22 @@ int sb_report_open(struct sb_report *r, const char *json_path, const char *csv_p
         fprintf(r->csv, "collective,backend,memory,dtype,op,in_place,ranks,nodes,bytes,bytes_per_peer,count,"
                         "iterations,min_us,median_us,mean_us,p99_us,max_us,stddev_us,rank_mean_median_us,"
                         "algbw_gbps,busbw_gbps,wrong,error\n");
-        fflush(r->csv);
+        note_write(r, r->csv, fflush(r->csv) != 0);
     }
     return 0;
 }
 
 void sb_report_close(struct sb_report *r)
 {
+    /* note_write only compares the pointer: the FILE is gone after fclose */
     if (r->close_json && r->json)
-        fclose(r->json);
+        note_write(r, r->json, fclose(r->json) != 0);
     if (r->close_csv && r->csv)
-        fclose(r->csv);
+        note_write(r, r->csv, fclose(r->csv) != 0);
     r->json = r->csv = NULL;
 }
+
+const char *sb_report_write_error(const struct sb_report *r) { return r->write_error[0] ? r->write_error : NULL; }
 
 double sb_record_algbw_of(const struct sb_record *rec, const struct sb_timing *t)
 {
@@ -77,9 +96,11 @@ double sb_record_bidir(const struct sb_record *rec)
 static void write_json_line(struct sb_report *r, json_t *obj)
 {
     if (r->json) {
-        json_dumpf(obj, r->json, JSON_COMPACT | JSON_REAL_PRECISION(9));
-        fputc('\n', r->json);
-        fflush(r->json);
+        errno = 0;
+        int failed = json_dumpf(obj, r->json, JSON_COMPACT | JSON_REAL_PRECISION(9)) != 0;
+        failed |= fputc('\n', r->json) == EOF;
+        failed |= fflush(r->json) != 0;
+        note_write(r, r->json, failed);
     }
 }
 
@@ -293,7 +314,7 @@ static void write_csv(struct sb_report *r, const struct sb_record *rec)
             rec->size->layout.count_per_peer * sb_dtype_size(rec->dtype), rec->size->layout.count, rec->timing->n,
             s->min, s->median, s->mean, s->p99, s->max, s->stddev, rec->timing->mean.median, sb_record_algbw(rec),
             sb_record_busbw(rec), rec->wrong < 0 ? "" : wrong, rec->error ? "failed" : "");
-    fflush(r->csv);
+    note_write(r, r->csv, fflush(r->csv) != 0 || ferror(r->csv));
 }
 
 /* A pair's side for the table: the host (node level), "r3@host" (rank level). */

@@ -19,6 +19,9 @@ struct sb_report {
     FILE *csv;   /* CSV, or NULL */
     bool close_json, close_csv;
     bool keep_samples;
+    const char *json_path, *csv_path;
+    const char *prog; /* for the stderr line of a failed write */
+    char write_error[512]; /* the first failed write ("" while none): a full disk, a closed pipe */
 };
 
 /* sb_pairs: which pair a record is. */
@@ -67,6 +70,8 @@ struct sb_record {
 int sb_report_open(struct sb_report *r, const char *json_path, const char *csv_path, bool keep_samples,
                    char *err, size_t errlen);
 void sb_report_close(struct sb_report *r);
+/* The first failed write of --json or --csv (already said on stderr), or NULL. */
+const char *sb_report_write_error(const struct sb_report *r);
 /* Whether the text table goes to stdout (not moved to stderr by `--json -`). */
 int sb_report_table_is_stdout(const struct sb_report *r);
 

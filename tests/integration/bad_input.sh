@@ -37,6 +37,18 @@ refuse "Is a directory" --json "$TMP"
 refuse "cannot write --csv" --csv "$TMP"
 refuse "unexpected argument 'extra'" extra
 
+# A write that fails mid-run (a full disk: /dev/full) is said once and makes the exit code 2;
+# the table on stdout still shows what was measured.
+if [ -w /dev/full ]; then
+  for f in --json --csv; do
+    mpi 2 "$BENCH/sb_allreduce" $f /dev/full -b 8 -e 64 -n 3 -w 1 >"$TMP/out" 2>"$TMP/err"; rc=$?
+    check "$f to a full disk: exit 2 (got $rc), one line saying so, the table still printed" \
+      sh -c "[ $rc -eq 2 ] && [ \$(grep -c \"cannot write $f '/dev/full': No space left\" '$TMP/err') -eq 1 ] && grep -q '^ *64 ' '$TMP/out'"
+  done
+else
+  skip "no /dev/full on this system: the full-disk write error is untested"
+fi
+
 "$BENCH/sb_alltoall" -o sum >/dev/null 2>"$TMP/err"; rc=$?
 check "alltoall refuses --op (it reduces nothing)" sh -c "[ $rc -eq 2 ] && grep -q 'does not apply' '$TMP/err'"
 

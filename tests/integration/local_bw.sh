@@ -96,6 +96,11 @@ bad "invalid --datatype" -d quad
 bad "invalid --threads" --threads 0
 bad "unknown option" --frobnicate
 bad "cannot write --json" --test memcpy -b 4K -e 4K -n 2 --json "$TMP/no/such/dir/out.jsonl"
+if [ -w /dev/full ]; then
+  "$L" --test memcpy -b 4K -e 4K -n 2 --json /dev/full >/dev/null 2>"$TMP/full"; rc=$?
+  check "--json to a full disk: exit 2 (got $rc), said once" \
+    sh -c "[ $rc -eq 2 ] && [ \$(grep -c 'No space left' '$TMP/full') -eq 1 ]"
+fi
 
 # ---- device tests: run on a GPU; here, without one, SKIP (and exit 2 when asked alone)
 "$L" --test d2d,h2d,d2h -b 4K -e 64K -f 16 -n 5 --json "$TMP/dev.jsonl" >"$TMP/do" 2>"$TMP/de"; rc=$?
