@@ -11,6 +11,7 @@
 #include "local_bw.h"
 #include "report.h"
 #include "revision.h"
+#include "stdout_status.h"
 #include "sysinfo.h"
 
 struct run {
@@ -313,5 +314,5 @@ int main(int argc, char **argv)
     errno = 0;
     if (r.json && r.json != stdout && fclose(r.json) != 0)
         write_failed(&r);
-    return r.write_failed && code < 2 ? 2 : code;
+    return sb_stdout_status("sb_local", r.write_failed && code < 2 ? 2 : code);
 }

@@ -13,6 +13,7 @@
 #include "options.h"
 #include "revision.h"
 #include "sysinfo.h"
+#include "stdout_status.h"
 #include "topo.h"
 
 #define ERRLEN 512
@@ -449,7 +450,7 @@ int main(int argc, char **argv)
         printf("scalebench %s (%s)\n", PACKAGE_VERSION, SB_GIT_REVISION);
     else if (!rc && !o.help && !o.version)
         rc = run(&comm, &o);
-    fflush(stdout);
+    rc = sb_stdout_status("sb_topo", rc);
     sb_comm_finalize(&comm);
     return rc;
 }

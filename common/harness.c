@@ -20,6 +20,7 @@
 #include "revision.h"
 #include "sweep.h"
 #include "sysinfo.h"
+#include "stdout_status.h"
 #include "timing.h"
 #include "watchdog.h"
 #include "run.h"
@@ -867,6 +868,7 @@ int sb_main(const struct sb_collective *coll, int argc, char **argv)
                          err, sizeof err);
     if (err[0])
         fprintf(stderr, "%s: %s\n", l->prog, err);
+    const char *prog = l->prog; /* points into argv[0] */
     free(l);
-    return rc;
+    return sb_stdout_status(prog, rc);
 }

@@ -2,7 +2,7 @@
 noinst_LIBRARIES += common/libsbharness.a
 common_libsbharness_a_CPPFLAGS = $(AM_CPPFLAGS) $(HWLOC_CFLAGS) $(JANSSON_CFLAGS)
 common_libsbharness_a_SOURCES = \
-	common/dtype.c common/dtype.h \
+	common/dtype.c common/dtype.h common/stdout_status.h \
 	common/stats.c common/stats.h \
 	common/options.c common/options.h \
 	common/sweep.c common/sweep.h \

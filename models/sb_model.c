@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../common/stdout_status.h"
 #include "cli.h"
 
 struct subcommand {
@@ -41,6 +42,6 @@ int main(int argc, char **argv)
         return usage(stdout), 0;
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (strcmp(argv[1], subcommands[i].name) == 0)
-            return subcommands[i].run(argc - 1, argv + 1);
+            return sb_stdout_status("sb_model", subcommands[i].run(argc - 1, argv + 1));
     return sbm_cli_fail("unknown subcommand '%s' (sb_model --help lists them)", argv[1]);
 }

@@ -45,6 +45,9 @@ if [ -w /dev/full ]; then
     check "$f to a full disk: exit 2 (got $rc), one line saying so, the table still printed" \
       sh -c "[ $rc -eq 2 ] && [ \$(grep -c \"cannot write $f '/dev/full': No space left\" '$TMP/err') -eq 1 ] && grep -q '^ *64 ' '$TMP/out'"
   done
+  "$BENCH/sb_allreduce" -b 8 -e 64 -n 3 -w 1 >/dev/full 2>"$TMP/err"; rc=$?
+  check "the table to a full disk: exit 2 (got $rc), said on stderr" \
+    sh -c "[ $rc -eq 2 ] && grep -q 'cannot write the standard output' '$TMP/err'"
 else
   skip "no /dev/full on this system: the full-disk write error is untested"
 fi

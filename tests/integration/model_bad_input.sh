@@ -49,4 +49,9 @@ refuse "invalid --fit-on '4M:1M'" validate "$TMP/nomedian.jsonl" --fit-on 4M:1M
 check "a failed fit writes no parameters file" [ ! -e "$TMP/p.json" ]
 check "--help exits 0" sh -c "'$M' --help | grep -q predict"
 check "predict --help exits 0" sh -c "'$M' predict --help | grep -q -- --sweep"
+if [ -w /dev/full ]; then
+  "$M" systems --json >/dev/full 2>"$TMP/full"; rc=$?
+  check "output to a full disk: exit 2 (got $rc), said on stderr" \
+    sh -c "[ $rc -eq 2 ] && grep -q 'cannot write the standard output' '$TMP/full'"
+fi
 done_testing
