@@ -86,7 +86,7 @@ int sb_backend_gpu_pci(const char *backend, const char *memory, int device, cons
         return -1;
     struct sb_gpu_choice gpu;
     char err[256];
-    if (sb_gpu_select(comm, device, strcmp(backend, "nccl") == 0, backend, &gpu, err, sizeof err) != 0)
+    if (sb_gpu_choose(comm, device, backend, &gpu, err, sizeof err) != 0)
         return -1; /* the backend's own set-up reports it */
     return sb_gpu_pci(gpu.device, pci, len);
 #else

@@ -270,9 +270,14 @@ static int local_setup(struct mpid_state *s, int pinned, int device, const struc
                  "bound cores): leave --mem-node out or say local", where);
         rc = 2;
     }
-    if (rc == 0)
-        rc = sb_gpu_select(comm, device, false, pinned ? "--memory pinned" : "--backend mpi --memory device",
-                           &s->gpu, err, errlen);
+    /* collective: every rank, whatever the checks above said (their message is kept) */
+    char gpu_err[256] = "";
+    int gpu_rc = sb_gpu_select(comm, device, false, pinned ? "--memory pinned" : "--backend mpi --memory device",
+                               &s->gpu, gpu_err, sizeof gpu_err);
+    if (rc == 0 && gpu_rc != 0) {
+        snprintf(err, errlen, "%s", gpu_err);
+        rc = gpu_rc;
+    }
     if (rc == 0 && cudaSetDevice(s->gpu.device) != cudaSuccess) {
         snprintf(err, errlen, "cudaSetDevice(%d) failed", s->gpu.device);
         rc = 2;
@@ -324,10 +329,12 @@ int sb_backend_mpi_device_init(struct sb_backend *be, const char *memory, int de
                                const struct sb_mem_policy *mem, char *err, size_t errlen)
 {
     int pinned = strcmp(memory, "pinned") == 0, aware = 0;
-    struct mpid_state *s = calloc(1, sizeof *s);
-    int rc = s ? local_setup(s, pinned, device, comm, mem, &aware, err, errlen) : 2;
-    if (!s)
+    struct mpid_state *s = calloc(1, sizeof *s), none = {0};
+    int rc = local_setup(s ? s : &none, pinned, device, comm, mem, &aware, err, errlen); /* collective */
+    if (!s) {
         snprintf(err, errlen, "out of memory");
+        rc = 2;
+    }
     rc = sb_comm_max_int(comm, rc);
     if (rc == 0)
         rc = sb_backend_mpi_init(&s->inner, comm, mem, err, errlen);

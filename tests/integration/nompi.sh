@@ -59,5 +59,5 @@ check "-g $gpus: the header says launch threads, no MPI, one node" \
   jqs ".[0].launch == \"threads\" and (.[0].mpi_library | test(\"no MPI\")) and .[0].nodes == 1" "$TMP/allreduce.jsonl"
 timeout -k 10 "${SB_TEST_TIMEOUT:-180}" "$AR" -g $((gpus + 1)) --sizes 8 >/dev/null 2>"$TMP/over.err"; rc=$?
 check "-g $((gpus + 1)) on $gpus GPU(s): exit 2 (got $rc), one line" \
-  sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/over.err') -eq 1 ] && grep -q 'GPU(s) visible' '$TMP/over.err'"
+  sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/over.err') -eq 1 ] && grep -q 'would drive the same GPU' '$TMP/over.err'"
 done_testing
