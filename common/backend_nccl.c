@@ -16,6 +16,12 @@
 
 #include "backend.h"
 #include "gpu_select.h"
+
+/* Newer than the NCCL a cluster may load at run time (LD_LIBRARY_PATH, a container's NCCL):
+ * weak, so that the binaries still start with an older libnccl.so.2, and tested before use.
+ * ncclAlltoAll came with 2.28 (else grouped ncclSend/ncclRecv), ncclCommSplit with 2.18. */
+#pragma weak ncclAlltoAll
+#pragma weak ncclCommSplit
 #ifdef SB_HAVE_NVCC
 #include "kernels.h"
 #include "pattern.h"
@@ -172,10 +178,29 @@ static int nccl_allreduce(const struct sb_backend *be, const struct sb_call *c)
                                     s->stream));
 }
 
+/* Without ncclAlltoAll: block p of the send buffer to rank p, block p of the receive buffer
+ * from rank p, in one group (as nccl-tests does). */
+static ncclResult_t grouped_alltoall(const struct sb_backend *be, const struct sb_call *c)
+{
+    struct nccl_state *s = state_of(be);
+    ncclDataType_t t = nccl_type(c->dtype);
+    size_t block = c->layout.count_per_peer * sb_dtype_size(c->dtype);
+    ncclResult_t r = ncclGroupStart();
+    for (int p = 0; p < be->comm->size && r == ncclSuccess; p++) {
+        r = ncclSend((const char *)c->send + (size_t)p * block, c->layout.count_per_peer, t, p, s->comm, s->stream);
+        if (r == ncclSuccess)
+            r = ncclRecv((char *)c->recv + (size_t)p * block, c->layout.count_per_peer, t, p, s->comm, s->stream);
+    }
+    ncclResult_t end = ncclGroupEnd();
+    return r != ncclSuccess ? r : end;
+}
+
 /* ncclAlltoAll (NCCL 2.28) takes the per-peer count; out of place only (nccl_in_place_ok). */
 static int nccl_alltoall(const struct sb_backend *be, const struct sb_call *c)
 {
     struct nccl_state *s = state_of(be);
+    if (!ncclAlltoAll)
+        return finish(be, grouped_alltoall(be, c));
     return finish(be, ncclAlltoAll(c->send, c->recv, c->layout.count_per_peer, nccl_type(c->dtype), s->comm,
                                    s->stream));
 }
@@ -222,6 +247,8 @@ static int nccl_split(const struct sb_backend *be, const struct sb_comm *sub, in
                       struct sb_backend *out)
 {
     const struct nccl_state *parent = state_of(be);
+    if (!ncclCommSplit)
+        return (int)ncclInvalidUsage; /* sb_pairs and --background need NCCL 2.18 or later */
     struct nccl_state *s = calloc(1, sizeof *s);
     if (!s)
         return CUDA_ERROR_BASE + (int)cudaErrorMemoryAllocation;
