@@ -90,11 +90,17 @@ static void header(struct run *r, int argc, char **argv, bool gpu_ok)
     char gpus_line[1024];
     sb_gpuinfo_summary(gpus, gpus_line, sizeof gpus_line);
     json_object_set_new(o, "gpus", gpus);
+    json_t *env = sb_tuning_environment();
+    char env_line[2048];
+    sb_environment_summary(env, env_line, sizeof env_line);
+    json_object_set_new(o, "environment", env);
     emit(r, o);
     fprintf(r->table, "# scalebench %s sb_local on %s; CPU: %s; %d host thread(s)\n", PACKAGE_VERSION, host, cpu,
             r->o->threads);
     fprintf(r->table, "# GPU: %s\n", gpu_ok ? r->gpu_name : r->gpu_why);
     fprintf(r->table, "# GPUs: %s\n", gpus_line);
+    if (env_line[0])
+        fprintf(r->table, "# Environment: %s\n", env_line);
     if (gpu_ok && no_reduce)
         fprintf(r->table, "# note: no device reduction (dreduce): %s\n", no_reduce);
     fprintf(r->table, "# bytes = one buffer; GB/s = bytes / median time (G = 1e9): a copy's one-way size; for\n"

@@ -5,6 +5,7 @@
 
 #include "gpuinfo.h"
 #include "options.h"
+#include "sysinfo.h"
 
 static int open_one(const char *path, const char *flag, FILE **f, bool *close_it, char *err, size_t errlen)
 {
@@ -145,6 +146,12 @@ void sb_report_header(struct sb_report *r, const struct sb_collective *coll, jso
         char gpus[1024];
         sb_gpuinfo_summary(json_object_get(run, "gpus"), gpus, sizeof gpus);
         fprintf(t, "# GPUs (rank 0's node): %s\n", gpus);
+    }
+    json_t *env = json_object_get(run, "environment");
+    if (json_object_size(env) > 0) {
+        char line[2048];
+        sb_environment_summary(env, line, sizeof line);
+        fprintf(t, "# Environment (rank 0): %s\n", line);
     }
     if (coll->pairwise)
         fprintf(t, "# Timed: per iteration and pair, a barrier of the pair, then one exchange (MPI_Sendrecv: both\n"

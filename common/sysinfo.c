@@ -1,6 +1,7 @@
 #include "sysinfo.h"
 
 #include <hwloc.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/sysinfo.h>
@@ -63,4 +64,79 @@ void sb_utc_now(char *buf, size_t len)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+extern char **environ;
+
+static int starts(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+/* A tuning variable, not one the launcher sets for its own use (Open MPI's orte, ess and pmix
+ * plumbing: job ids, daemon addresses, session directories). */
+static int tuning_name(const char *var)
+{
+    static const char *const prefixes[] = {"NCCL_", "UCX_", "OMPI_MCA_", "FI_", "NVSHMEM_", "MPICH_", "I_MPI_",
+                                           "SB_", "CUDA_VISIBLE_DEVICES=", "CUDA_DEVICE_ORDER=",
+                                           "CUDA_DEVICE_MAX_CONNECTIONS=", "CUDA_LAUNCH_BLOCKING=",
+                                           "CUDA_MODULE_LOADING=", "CUDA_MPS_"};
+    static const char *const launcher[] = {"OMPI_MCA_orte_", "OMPI_MCA_ess", "OMPI_MCA_pmix", "OMPI_MCA_initial_wdir",
+                                           "OMPI_MCA_shmem_RUNTIME_QUERY_hint", "OMPI_MCA_prte_"};
+    for (size_t i = 0; i < sizeof launcher / sizeof *launcher; i++)
+        if (starts(var, launcher[i]))
+            return 0;
+    for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++)
+        if (starts(var, prefixes[i]))
+            return 1;
+    return 0;
+}
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *sb_tuning_environment(void)
+{
+    size_t n = 0, cap = 0;
+    const char **vars = NULL;
+    for (char **e = environ; e && *e; e++) {
+        if (!tuning_name(*e) || !strchr(*e, '='))
+            continue;
+        if (n == cap) {
+            const char **more = realloc(vars, (cap = cap ? 2 * cap : 32) * sizeof *vars);
+            if (!more)
+                break;
+            vars = more;
+        }
+        vars[n++] = *e;
+    }
+    qsort(vars, n, sizeof *vars, by_string); /* "NAME=value" sorts by name (and objects keep order) */
+    json_t *env = json_object();
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(vars[i], '=');
+        char name[128];
+        if (eq - vars[i] >= (long)sizeof name)
+            continue;
+        memcpy(name, vars[i], (size_t)(eq - vars[i]));
+        name[eq - vars[i]] = '\0';
+        json_t *value = json_string(eq + 1); /* NULL when not UTF-8: left out */
+        if (value)
+            json_object_set_new(env, name, value);
+    }
+    free(vars);
+    return env;
+}
+
+void sb_environment_summary(json_t *env, char *buf, size_t len)
+{
+    size_t used = 0;
+    const char *k;
+    json_t *v;
+    buf[0] = '\0';
+    json_object_foreach(env, k, v)
+    {
+        if (used + 1 >= len)
+            break;
+        int w = snprintf(buf + used, len - used, "%s%s=%s", used ? " " : "", k, json_string_value(v));
+        used += w > 0 ? (size_t)w : 0;
+    }
 }

@@ -2,6 +2,7 @@
 #ifndef SB_SYSINFO_H
 #define SB_SYSINFO_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,5 +14,12 @@ void sb_hwloc_version(char *buf, size_t len);
 uint64_t sb_available_memory(void);
 /* Current UTC time as ISO 8601. */
 void sb_utc_now(char *buf, size_t len);
+/* The environment variables that tune what is measured (NCCL_*, UCX_*, OMPI_MCA_* but not the
+ * launcher's own plumbing, FI_*, NVSHMEM_*, MPICH_*, I_MPI_*, SB_*, CUDA_VISIBLE_DEVICES and a
+ * few other CUDA_*), name to value, sorted: the run header keeps them so that two runs can be
+ * told apart by their settings. */
+json_t *sb_tuning_environment(void);
+/* "NAME=value NAME=value ..." of such an object, cut to len. */
+void sb_environment_summary(json_t *env, char *buf, size_t len);
 
 #endif

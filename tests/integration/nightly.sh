@@ -73,6 +73,8 @@ check "... and the model (a fit of the baseline) was checked and held" \
   sh -c "jq -e '.model_check == \"pass\"' '$TMP/same/nightly.json' >/dev/null && jq -s -e '[.[] | select(.type == \"row\" and .checked)] | length > 0' '$TMP/same/validate.jsonl' >/dev/null"
 junit_ok "$TMP/same/junit.xml" && ! grep -q '<failure' "$TMP/same/junit.xml" &&
   ok "... JUnit well-formed without failures" || not_ok "... JUnit well-formed without failures"
+check "... the tuning environment is the baseline's (nightly.json, summary.md)" \
+  sh -c "jq -e '.environment_changes == []' '$TMP/same/nightly.json' >/dev/null && grep -q 'same as the baseline' '$TMP/same/summary.md'"
 
 # 3. injected slowdown: +2 ms in every call moving >= 256 KiB, on every rank
 nightly --launcher-args "--oversubscribe -x LD_PRELOAD=$lib -x SB_FAULT=delay -x SB_FAULT_RANK=-1 -x SB_FAULT_MIN_BYTES=262144 -x SB_FAULT_DELAY_US=2000" \
@@ -89,6 +91,8 @@ check "the model check misses too (prediction failures)" grep -q '<failure type=
 check "the summary says FAIL and lists the regressions" \
   sh -c "grep -q '^\*\*FAIL\*\*' '$TMP/slow/summary.md' && grep -q '^- allreduce 1M float out-of-place: busbw measured' '$TMP/slow/summary.md'"
 junit_ok "$TMP/slow/junit.xml" && ok "... JUnit still well-formed" || not_ok "... JUnit still well-formed"
+check "... and names the environment that differs from the baseline's (the fault's SB_FAULT=delay)" \
+  sh -c "jq -e '.environment_changes | any(.name == \"SB_FAULT\" and .baseline == null and .now == \"delay\")' '$TMP/slow/nightly.json' >/dev/null && grep -q 'differs from the baseline.*SB_FAULT (unset) -> delay' '$TMP/slow/summary.md'"
 
 # 4. corrupted result: one flipped byte on rank 1
 nightly --collectives allreduce --launcher-args "--oversubscribe -x LD_PRELOAD=$lib -x SB_FAULT=corrupt -x SB_FAULT_RANK=1" \

@@ -10,6 +10,7 @@
 #include "../../benchmarks/sb_allreduce.c"
 #undef main
 #include "report.h"
+#include "sysinfo.h"
 
 static struct sb_record sample_record(struct sb_size *size, struct sb_timing *t)
 {
@@ -100,6 +101,35 @@ static void check_says_host_or_device(void **state)
     json_decref(o);
 }
 
+/* The run header's environment: the tuning knobs, sorted, not the launcher's plumbing. */
+static void environment_keeps_the_knobs_not_the_plumbing(void **state)
+{
+    (void)state;
+    setenv("NCCL_PROTO", "Simple", 1);
+    setenv("NCCL_ALGO", "Ring", 1);
+    setenv("OMPI_MCA_btl", "self,vader", 1);
+    setenv("OMPI_MCA_orte_hnp_uri", "1234.0;tcp://10.0.0.1:5", 1);
+    setenv("CUDA_VISIBLE_DEVICES", "3", 1);
+    setenv("CUDA_HOME", "/usr/local/cuda", 1);
+    json_t *env = sb_tuning_environment();
+    assert_string_equal(json_string_value(json_object_get(env, "NCCL_ALGO")), "Ring");
+    assert_string_equal(json_string_value(json_object_get(env, "OMPI_MCA_btl")), "self,vader");
+    assert_string_equal(json_string_value(json_object_get(env, "CUDA_VISIBLE_DEVICES")), "3");
+    assert_null(json_object_get(env, "OMPI_MCA_orte_hnp_uri"));
+    assert_null(json_object_get(env, "CUDA_HOME"));
+    assert_null(json_object_get(env, "HOME"));
+    char line[512];
+    sb_environment_summary(env, line, sizeof line);
+    const char *algo = strstr(line, "NCCL_ALGO=Ring"), *proto = strstr(line, "NCCL_PROTO=Simple");
+    assert_non_null(algo);
+    assert_non_null(proto);
+    assert_true(algo < proto); /* sorted by name */
+    char tiny[12];
+    sb_environment_summary(env, tiny, sizeof tiny); /* cut, still a string */
+    assert_true(strlen(tiny) < sizeof tiny);
+    json_decref(env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -107,6 +137,7 @@ int main(void)
         cmocka_unit_test(json_record_has_every_schema_field),
         cmocka_unit_test(unchecked_is_null_and_samples_on_request),
         cmocka_unit_test(check_says_host_or_device),
+        cmocka_unit_test(environment_keeps_the_knobs_not_the_plumbing),
     };
     return cmocka_run_group_tests_name("report", tests, NULL, NULL);
 }
