@@ -16,6 +16,8 @@ struct sb_backend {
     const char *timing; /* JSON `timing`: what one sample is */
     const struct sb_comm *comm;
     void *state;
+    /* The most elements one call may take (MPI: its int counts), 0 when size_t is the limit. */
+    size_t max_count;
 
     /* Says how a dtype/op pair is done ("native", "user-defined op"), or NULL when it is not
      * supported (then `why` says why). */

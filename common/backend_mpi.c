@@ -1,6 +1,7 @@
 /* MPI backend on host memory. */
 #include "backend.h"
 
+#include <limits.h>
 #include <mpi.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -260,6 +261,7 @@ int sb_backend_mpi_init(struct sb_backend *be, const struct sb_comm *comm, const
         .timing = "per-call: barrier, then the call; max over ranks per iteration",
         .comm = comm,
         .state = s,
+        .max_count = INT_MAX, /* MPI-3 counts are int (Open MPI 4 has no MPI_Allreduce_c) */
         .support = mpi_support,
         .alloc = mpi_alloc,
         .free = mpi_free,

@@ -304,6 +304,7 @@ static void fill_vtable(struct sb_backend *be, struct mpid_state *s, const struc
         .memory = device ? "device" : "pinned",
         .timing = timing_of[s->mode],
         .comm = comm,
+        .max_count = s->inner.max_count,
         .state = s,
         .support = mpid_support,
         .alloc = mpid_alloc,

@@ -194,6 +194,30 @@ static size_t cap_to_memory(struct run *run, struct sb_size *sizes, size_t n, si
     return kept;
 }
 
+/* Drops sizes whose element counts exceed what one call of the backend takes (MPI's int
+ * counts: 2^31 - 1 elements, 2 GiB of int8) and says so; returns the new count. */
+static size_t cap_to_count(struct run *run, struct sb_size *sizes, size_t n, enum sb_dtype t)
+{
+    size_t limit = run->be.max_count, kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct sb_layout *l = &sizes[i].layout;
+        size_t most = l->count > l->send_count ? l->count : l->send_count;
+        most = most > l->recv_count ? most : l->recv_count;
+        if (limit == 0 || most <= limit) {
+            sizes[kept++] = sizes[i];
+            continue;
+        }
+        if (run->comm.rank == 0) {
+            char line[256];
+            snprintf(line, sizeof line, "size %zu skipped: %zu %s elements in one call, more than %s takes (%zu); "
+                     "use a wider --datatype or a smaller size", sizes[i].bytes, most, sb_dtype_name(t), run->be.name,
+                     limit);
+            sb_report_note(&run->report, line);
+        }
+    }
+    return kept;
+}
+
 /* (Re)allocates the two buffers for the largest size; every rank agrees on success. */
 static void free_buffers(struct run *run, size_t bytes)
 {
@@ -442,6 +466,7 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
                                          "README): every element is 0, so the check sees only stray writes");
     }
     n = cap_to_memory(run, sizes, n, elem);
+    n = cap_to_count(run, sizes, n, t);
     if (n == 0)
         return 0;
     size_t largest = 0;

@@ -68,6 +68,16 @@ mpi 2 "$BENCH/sb_allreduce" -d nope >"$TMP/out" 2>"$TMP/err"; rc=$?
 check "under mpirun -np 2: exit 2" [ "$rc" -eq 2 ]
 check "under mpirun -np 2: the error comes once (rank 0 only)" [ "$(grep -c "invalid --datatype 'nope'" "$TMP/err")" -eq 1 ]
 
+# MPI counts are int: a size of more than 2^31 - 1 elements is skipped with a note (before any
+# allocation), not passed to MPI as a negative count.
+"$BENCH/sb_allreduce" --sizes 1K,3G -d int8 -n 2 --json "$TMP/count.jsonl" >"$TMP/out" 2>&1; rc=$?
+if grep -q 'size 3221225472 skipped: .*available per rank' "$TMP/out"; then
+  skip "this machine has less than 8 GiB available: 3 GiB buffers are skipped for memory first"
+else
+check "3 GiB of int8 on MPI: exit 0 (got $rc), a note naming MPI's limit, the 1K points measured" \
+  sh -c "[ $rc -eq 0 ] && grep -q 'size 3221225472 skipped: 3221225472 int8 elements in one call, more than mpi takes (2147483647)' '$TMP/out' && [ \$(jq -s '[.[] | select(.type == \"result\")] | length' '$TMP/count.jsonl') -eq 2 ]"
+fi
+
 # Sizes that cannot fit in memory are capped with a note, not attempted.
 "$BENCH/sb_allreduce" --sizes 1K,64T -n 2 --json "$TMP/cap.jsonl" >"$TMP/out" 2>&1; rc=$?
 check "64 TiB request: exit 0" [ "$rc" -eq 0 ]
