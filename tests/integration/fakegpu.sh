@@ -1,0 +1,104 @@
+#!/bin/sh
+# fakegpu: the benchmarks' GPU code paths, run here against CPU test doubles of libcudart.so.13,
+# libnccl.so.2, NVML and nvidia-smi (tests/fakegpu: every value they report is invented, and no
+# time measured here says anything about a GPU).  The real binaries load the doubles through
+# LD_LIBRARY_PATH; device memory is unreadable by the host (a host dereference is a SIGSEGV),
+# copies, kernels, events, stream capture and NCCL calls follow CUDA's and NCCL's rules, and a
+# kernel runs a host reimplementation of common/kernels.cu and local_kernels.cu.  Checked: the
+# doubles themselves (tests/fakegpu/fakegpu_probe), the error paths they can provoke, and the
+# existing GPU tests, unchanged, with their GPU parts active: gpu.sh (NCCL), mpi_device.sh (MPI on
+# device memory: staged with the protection on; SB_MPI_CUDA_AWARE=1 with it off, since the MPI
+# library then reads device buffers itself) and local_bw.sh (sb_local's device tests); their
+# results are re-emitted as "fakegpu: NAME: ...".  What the doubles cannot show: the CUDA code of
+# the kernels (reimplemented), real asynchrony (work runs at once), and any speed.
+. "$(dirname "$0")/lib.sh"
+LIBS="$top_builddir/tests/fakegpu/lib"
+PROBE="$top_builddir/tests/fakegpu/fakegpu_probe"
+AR="$BENCH/sb_allreduce"
+if [ ! -f "$LIBS/libcudart.so.13" ] || [ ! -f "$LIBS/libnccl.so.2" ] || [ ! -x "$PROBE" ]; then
+  skip "the CPU test doubles are not built (they are built with CUDA and NCCL: make check)"
+  done_testing
+fi
+export LD_LIBRARY_PATH="$LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export PATH="$top_srcdir/tests/fakegpu:$PATH"
+export SB_NVML_LIBRARY="$top_builddir/tests/unit/libsbfakenvml.so"
+export FAKEGPU_DEVICES=4
+unset FAKEGPU_PROTECT FAKEGPU_NCCL_FAIL SB_MPI_CUDA_AWARE
+# 4 ranks on 2 cores: waiting ranks yield the core (busy-polling ones make every call ~10 ms).
+export OMPI_MCA_mpi_yield_when_idle=1
+# The GPU tests' sweeps, smaller: the doubles' host loops would take minutes at 64M.
+export SB_TEST_GPU_SIZES=8,4K,64K
+
+# ---- the doubles are what the benchmarks load
+check "sb_allreduce loads the doubles (ldd: libcudart.so.13 and libnccl.so.2 from tests/fakegpu/lib)" \
+  sh -c "ldd '$AR' | grep -q 'libcudart.so.13 => $LIBS/libcudart.so.13' && ldd '$AR' | grep -q 'libnccl.so.2 => $LIBS/libnccl.so.2'"
+check "nvidia-smi -L is the double's: $FAKEGPU_DEVICES GPUs" sh -c "[ \$(nvidia-smi -L | grep -c '^GPU [0-9]*: FAKEGPU') -eq $FAKEGPU_DEVICES ]"
+
+# ---- the doubles themselves: protection, and CUDA's and NCCL's rules
+sh -c '"$1" touch' sh "$PROBE" >"$TMP/touch.out" 2>"$TMP/touch.err"; rc=$?
+check "a host write to device memory dies of SIGSEGV (exit $rc) with the double's line saying so" \
+  sh -c "[ $rc -eq 139 ] && grep -q 'fakegpu: SIGSEGV: host code touched device memory' '$TMP/touch.err'"
+FAKEGPU_PROTECT=0 "$PROBE" touch >"$TMP/touch0.out" 2>&1; rc=$?
+check "FAKEGPU_PROTECT=0: the host may touch device memory (exit $rc)" [ "$rc" -eq 0 ]
+FAKEGPU_DEVICES=2 "$PROBE" rules >"$TMP/rules.out" 2>"$TMP/rules.err"; rc=$?
+while IFS= read -r line; do
+  case $line in
+  "PASS "*) ok "fakegpu: probe: ${line#PASS }" ;;
+  "FAIL "*) not_ok "fakegpu: probe: ${line#FAIL }" ;;
+  esac
+done <"$TMP/rules.out"
+check "fakegpu: probe rules: exit 0 (got $rc), every misuse said on stderr" \
+  sh -c "[ $rc -eq 0 ] && [ \$(grep -c '^fakegpu' '$TMP/rules.err') -ge 10 ]"
+
+# ---- error paths the doubles provoke
+FAKEGPU_NCCL_FAIL=ncclAllReduce mpi 2 "$AR" --backend nccl --sizes 8 -n 2 -d float --json "$TMP/fail.jsonl" \
+  >"$TMP/fail.out" 2>"$TMP/fail.err"; rc=$?
+check "ncclAllReduce failing (FAKEGPU_NCCL_FAIL): exit 1 (got $rc), each point FAILED with one line naming NCCL's error" \
+  sh -c "[ $rc -eq 1 ] && [ \$(grep -c '^# error: AllReduce failed on 2 rank(s): NCCL: unhandled system error' '$TMP/fail.out') -eq 2 ] && jq -s -e '[.[] | select(.type == \"result\")] | length == 2 and all(.error | test(\"NCCL: unhandled system error\"))' '$TMP/fail.jsonl' >/dev/null"
+export FAKEGPU_NCCL_FAIL=ncclCommInitRank
+refused "ncclCommInitRank failed on some rank: unhandled system error" 2 "$AR" --backend nccl --sizes 8 -n 2
+unset FAKEGPU_NCCL_FAIL
+FAKEGPU_DEVICES=1 # the same-GPU check: NCCL would refuse two ranks of a communicator on one GPU
+refused "2 ranks on this node but 1 GPU(s): two ranks of one NCCL communicator would share a GPU" \
+  2 "$AR" --backend nccl --sizes 8 -n 2
+FAKEGPU_DEVICES=0 # cudaGetDeviceCount: cudaErrorNoDevice, as on a machine without a GPU
+refused "--backend nccl needs a GPU: no CUDA device visible here (no CUDA-capable device is detected)" \
+  2 "$AR" --backend nccl --sizes 8 -n 2
+refused "needs a GPU: no CUDA device visible" 0 "$AR" --memory pinned --sizes 8 -n 2
+FAKEGPU_DEVICES=4
+
+# ---- the run header sees the fake GPUs (CUDA runtime, NVML by bus id, NCCL)
+mpi 4 "$AR" --backend nccl --sizes 8 -n 2 -d int32 --json "$TMP/h.jsonl" >"$TMP/h.out" 2>&1; rc=$?
+check "4 ranks on 4 fake GPUs: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+check "run header gpus: 4 CUDA devices named FAKEGPU with distinct bus ids, NCCL's version, NVML's GPU 0 is CUDA device 0" \
+  jqs '.[0].gpus | (.cuda.devices | length == 4 and all(.name == "FAKEGPU (CPU test double)") and
+    ([.[].pci_bus_id] | unique | length == 4)) and (.nccl_version | test("^2\\.")) and .nvml.gpus[0].cuda_index == 0' \
+  "$TMP/h.jsonl"
+
+# ---- the existing GPU tests, unchanged, on the doubles: sub NAME [VAR=VALUE...] runs
+# tests/integration/NAME and says each of its results as ours; it must run to its plan.
+sub() {
+  name=$1; shift
+  label=$name${1:+ ($*)}
+  env "$@" sh "$top_srcdir/tests/integration/$name" >"$TMP/sub.tap" 2>"$TMP/sub.err"; rc=$?
+  n=0 plan=
+  while IFS= read -r line; do
+    case $line in
+    "ok "*"# SKIP"*) n=$((n + 1)); skip "fakegpu: $label: ${line#*# SKIP }" ;;
+    "ok "*) n=$((n + 1)); ok "fakegpu: $label: ${line#ok * - }" ;;
+    "not ok "*) n=$((n + 1)); not_ok "fakegpu: $label: ${line#not ok * - }" ;;
+    1..*) plan=${line#1..} ;;
+    *) echo "# $label: $line" ;;
+    esac
+  done <"$TMP/sub.tap"
+  if [ "$rc" -eq 0 ] && [ "$plan" = "$n" ]; then
+    ok "fakegpu: $label ran to its end (exit 0, $n results)"
+  else
+    not_ok "fakegpu: $label ran to its end (exit $rc, $n results, plan ${plan:-none}; stderr: $(head -c 300 "$TMP/sub.err" | tr '\n' ' '))"
+  fi
+}
+sub gpu.sh
+sub mpi_device.sh
+sub mpi_device.sh SB_TEST_MPI_MODES=aware FAKEGPU_PROTECT=0
+sub local_bw.sh
+done_testing
