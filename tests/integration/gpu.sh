@@ -87,7 +87,7 @@ else
   skip "nccl sb_pairs: needs 2 GPUs (NCCL refuses two ranks on one GPU), this node has $gpus"
 fi
 if [ "$gpus" -ge 4 ]; then
-  mpi "$gpus" "$AR" --backend nccl --sizes 8,1M -n 5 --background alltoall --json "$TMP/bg.jsonl" >"$TMP/bg.out" 2>&1
+  mpi "$gpus" "$AR" --backend nccl --sizes 8,1M -n 5 --inplace 0 --background alltoall --json "$TMP/bg.jsonl" >"$TMP/bg.out" 2>&1
   rc=$?
   check "nccl --background alltoall on $gpus GPUs: exit 0, impact recorded, exact (got $rc)" \
     sh -c "[ $rc -eq 0 ] && jq -s -e '[.[] | select(.type == \"result\")] | length == 2 and all(.wrong == 0 and .congestion.impact > 0)' '$TMP/bg.jsonl' >/dev/null"
