@@ -356,14 +356,27 @@ static int oplist_run(const struct oplist *l)
     return first;
 }
 
+/* Work queued on a stream, not yet run. */
+struct pending {
+    const char *what;
+    int (*fn)(void *);
+    void *ctx;
+    void (*free_ctx)(void *);
+    struct fakegpu_access *acc;
+    int nacc;
+    struct pending *next;
+};
+
 struct CUstream_st {
     unsigned magic;
     int device;
     unsigned flags;
+    bool legacy; /* the device's legacy default stream (stream 0) */
     bool capturing, invalidated;
     enum cudaStreamCaptureMode mode;
     pthread_t capture_thread;
     struct oplist *capture;
+    struct pending *head, *tail; /* the queue (work_lock) */
     struct CUstream_st *next;
 };
 #define STREAM_MAGIC 0x5354524du
@@ -444,32 +457,171 @@ static cudaError_t legacy_conflict(cudaStream_t s, const char *who)
     return e;
 }
 
-int fakegpu_submit(cudaStream_t s, int (*fn)(void *), void *ctx, void (*free_ctx)(void *))
+/* ---- the streams' queues.  Work runs at the points CUDA makes the host wait for it, in stream
+ * order; what CUDA orders between streams is kept: work on the legacy default stream waits for the
+ * device's blocking streams and they wait for it, while a stream created with
+ * cudaStreamNonBlocking waits for no other stream (and none waits for it). */
+
+static pthread_mutex_t work_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct CUstream_st legacy_streams[MAX_DEVICES];
+static pthread_once_t legacy_once = PTHREAD_ONCE_INIT;
+
+static void make_legacy_streams(void)
+{
+    for (int d = 0; d < MAX_DEVICES; d++)
+        legacy_streams[d] = (struct CUstream_st){.magic = STREAM_MAGIC, .device = d, .legacy = true};
+}
+
+/* The stream work for s goes to (s already checked). */
+static struct CUstream_st *resolve(cudaStream_t s)
+{
+    pthread_once(&legacy_once, make_legacy_streams);
+    return is_default_stream(s) ? &legacy_streams[current_device] : s;
+}
+
+static const char *stream_kind(const struct CUstream_st *s)
+{
+    return s->legacy ? "the legacy default stream" : (s->flags & cudaStreamNonBlocking) ? "a non-blocking stream"
+                                                                                        : "a blocking stream";
+}
+
+/* Runs st's queued work in order. */
+static void flush(struct CUstream_st *st)
+{
+    pthread_mutex_lock(&work_lock);
+    struct pending *p = st->head;
+    st->head = st->tail = NULL;
+    pthread_mutex_unlock(&work_lock);
+    while (p) {
+        struct pending *next = p->next;
+        p->fn(p->ctx); /* execution errors are sticky (run_kernel) */
+        if (p->free_ctx)
+            p->free_ctx(p->ctx);
+        free(p->acc);
+        free(p);
+        p = next;
+    }
+}
+
+/* The streams matching `want` (device, and the streams CUDA orders with `st` when st is given),
+ * copied out so that their work runs without the stream lock. */
+enum { ALL_OF_DEVICE, ORDERED_WITH, ANY_DEVICE };
+static int collect(struct CUstream_st **out, int max, int mode, int device, const struct CUstream_st *st)
+{
+    int n = 0;
+    pthread_once(&legacy_once, make_legacy_streams);
+    pthread_mutex_lock(&stream_lock);
+    for (struct CUstream_st *s = streams; s && n < max; s = s->next) {
+        bool take = mode == ANY_DEVICE || s->device == device;
+        if (mode == ORDERED_WITH) /* legacy work waits for blocking streams; blocking ones wait for legacy */
+            take = take && st->legacy && !(s->flags & cudaStreamNonBlocking);
+        if (take)
+            out[n++] = s;
+    }
+    pthread_mutex_unlock(&stream_lock);
+    for (int d = 0; d < MAX_DEVICES && n < max; d++) {
+        bool take = mode == ANY_DEVICE || d == device;
+        if (mode == ORDERED_WITH)
+            take = take && !st->legacy && !(st->flags & cudaStreamNonBlocking);
+        if (take)
+            out[n++] = &legacy_streams[d];
+    }
+    return n;
+}
+
+#define MAX_FLUSH 256
+static void flush_many(int mode, int device, const struct CUstream_st *st)
+{
+    struct CUstream_st *list[MAX_FLUSH];
+    int n = collect(list, MAX_FLUSH, mode, device, st);
+    for (int i = 0; i < n; i++)
+        flush(list[i]);
+}
+
+static bool overlaps(const struct fakegpu_access *a, const struct fakegpu_access *b)
+{
+    uintptr_t x = (uintptr_t)a->p, y = (uintptr_t)b->p;
+    return a->bytes && b->bytes && (a->write || b->write) && x < y + b->bytes && y < x + a->bytes;
+}
+
+/* Queued work of another stream, not ordered before new work on st, touching what it touches. */
+static void check_races(const struct CUstream_st *st, const char *what, const struct fakegpu_access *acc, int nacc)
+{
+    static atomic_int said;
+    struct CUstream_st *list[MAX_FLUSH];
+    int n = collect(list, MAX_FLUSH, ANY_DEVICE, 0, NULL);
+    pthread_mutex_lock(&work_lock);
+    for (int i = 0; i < n; i++) {
+        if (list[i] == st)
+            continue;
+        for (struct pending *p = list[i]->head; p; p = p->next)
+            for (int j = 0; j < p->nacc; j++)
+                for (int k = 0; k < nacc; k++)
+                    if (overlaps(&p->acc[j], &acc[k]) && atomic_fetch_add(&said, 1) < 8)
+                        fakegpu_complain("race: %s on %s (device %d) %s %p (%zu bytes), which %s, queued on %s (device "
+                                         "%d), %s and may not have run yet: nothing orders the two streams (a "
+                                         "non-blocking stream and the legacy default stream do not wait for each "
+                                         "other)", what, stream_kind(st), st->device, acc[k].write ? "writes" : "reads",
+                                         acc[k].p, acc[k].bytes, p->what, stream_kind(list[i]), list[i]->device,
+                                         p->acc[j].write ? "writes" : "reads");
+    }
+    pthread_mutex_unlock(&work_lock);
+}
+
+int fakegpu_submit(cudaStream_t s, const char *what, int (*fn)(void *), void *ctx, void (*free_ctx)(void *),
+                   const struct fakegpu_access *acc, int nacc, enum fakegpu_when when)
 {
     int device;
     cudaError_t e = (cudaError_t)fakegpu_stream_device(s, &device);
     if (e == cudaSuccess)
-        e = legacy_conflict(s, "work");
+        e = legacy_conflict(s, what);
     if (e == cudaSuccess && sticky[device])
         e = sticky[device];
+    struct CUstream_st *st = e == cudaSuccess ? resolve(s) : NULL;
+    struct pending *p = NULL;
+    if (e == cudaSuccess && st->capturing) {
+        if (st->invalidated || oplist_add(st->capture, fn, ctx, free_ctx) != 0) {
+            invalidate(st);
+            e = cudaErrorStreamCaptureInvalidated;
+        } else {
+            return cudaSuccess;
+        }
+    }
+    if (e == cudaSuccess && when == FAKEGPU_QUEUED) {
+        p = calloc(1, sizeof *p);
+        if (p && nacc > 0 && !(p->acc = malloc((size_t)nacc * sizeof *acc))) {
+            free(p);
+            p = NULL;
+        }
+        if (!p)
+            e = cudaErrorMemoryAllocation;
+    }
     if (e != cudaSuccess) {
         if (free_ctx)
             free_ctx(ctx);
         return e;
     }
-    if (!is_default_stream(s) && s->capturing) {
-        if (s->invalidated || oplist_add(s->capture, fn, ctx, free_ctx) != 0) {
-            if (free_ctx)
-                free_ctx(ctx);
-            invalidate(s);
-            return cudaErrorStreamCaptureInvalidated;
-        }
-        return cudaSuccess;
+    flush_many(ORDERED_WITH, device, st);
+    if (when == FAKEGPU_NOW)
+        flush(st);
+    check_races(st, what, acc, nacc);
+    if (when == FAKEGPU_NOW) {
+        int rc = fn(ctx);
+        if (free_ctx)
+            free_ctx(ctx);
+        return rc;
     }
-    int rc = fn(ctx);
-    if (free_ctx)
-        free_ctx(ctx);
-    return rc;
+    *p = (struct pending){.what = what, .fn = fn, .ctx = ctx, .free_ctx = free_ctx, .nacc = nacc, .acc = p->acc};
+    if (nacc > 0)
+        memcpy(p->acc, acc, (size_t)nacc * sizeof *acc);
+    pthread_mutex_lock(&work_lock);
+    if (st->tail)
+        st->tail->next = p;
+    else
+        st->head = p;
+    st->tail = p;
+    pthread_mutex_unlock(&work_lock);
+    return cudaSuccess;
 }
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t *pStream, unsigned int flags)
@@ -510,6 +662,7 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream)
         fakegpu_complain("cudaStreamDestroy(%p): not a live stream (destroyed twice?)", (void *)stream);
         return fail(cudaErrorInvalidResourceHandle);
     }
+    flush(s); /* its work completes, then the stream goes */
     if (s->capturing) {
         fakegpu_complain("cudaStreamDestroy(%p) while the stream is capturing", (void *)stream);
         if (s->mode != cudaStreamCaptureModeRelaxed)
@@ -540,6 +693,8 @@ static cudaError_t sync_stream(cudaStream_t stream, const char *who)
         invalidate(stream);
         e = cudaErrorStreamCaptureUnsupported;
     }
+    if (e == cudaSuccess)
+        flush(resolve(stream));
     return e != cudaSuccess ? e : sticky[device];
 }
 
@@ -563,6 +718,8 @@ cudaError_t cudaDeviceSynchronize(void)
         if (e)
             fakegpu_complain("cudaDeviceSynchronize while a stream of the device is capturing");
     }
+    if (e == cudaSuccess)
+        flush_many(ALL_OF_DEVICE, current_device, NULL);
     return fail(e != cudaSuccess ? e : sticky[current_device]);
 }
 
@@ -711,7 +868,7 @@ cudaError_t cudaGraphLaunch(cudaGraphExec_t graphExec, cudaStream_t stream)
     if (!graphExec || graphExec->magic != EXEC_MAGIC)
         return fail(cudaErrorInvalidValue);
     atomic_fetch_add(&graphExec->ops->refs, 1);
-    int rc = fakegpu_submit(stream, replay, graphExec->ops, release_ops);
+    int rc = fakegpu_submit(stream, "cudaGraphLaunch", replay, graphExec->ops, release_ops, NULL, 0, FAKEGPU_NOW);
     return execution_error(rc) ? cudaSuccess : fail((cudaError_t)rc);
 }
 
@@ -721,7 +878,9 @@ struct CUevent_st {
     unsigned magic;
     unsigned flags;
     bool recorded, in_capture;
-    double t; /* seconds, CLOCK_MONOTONIC */
+    bool queued;                /* recorded on a stream whose queue has not reached it yet */
+    struct CUstream_st *stream; /* where, when queued */
+    double t;                   /* seconds, CLOCK_MONOTONIC, when the stream reached it */
 };
 #define EVENT_MAGIC 0x45564e54u
 
@@ -767,6 +926,7 @@ static int record_now(void *ctx)
         e->t = now();
         e->recorded = true;
         e->in_capture = false;
+        e->queued = false;
     }
     return 0;
 }
@@ -775,9 +935,22 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
 {
     if (!live_event(event))
         return fail(cudaErrorInvalidResourceHandle);
-    if (!is_default_stream(stream) && live_stream(stream) && stream->capturing)
+    bool capturing = !is_default_stream(stream) && live_stream(stream) && stream->capturing;
+    cudaError_t e = (cudaError_t)fakegpu_submit(stream, "cudaEventRecord", record_now, event, NULL, NULL, 0,
+                                                FAKEGPU_QUEUED);
+    if (e == cudaSuccess && capturing)
         event->in_capture = true;
-    return fail((cudaError_t)fakegpu_submit(stream, record_now, event, NULL));
+    if (e == cudaSuccess && !capturing) { /* queued until the stream reaches it */
+        struct CUstream_st *st = resolve(stream);
+        pthread_mutex_lock(&work_lock);
+        bool waiting = false;
+        for (struct pending *p = st->head; p; p = p->next)
+            waiting = waiting || (p->fn == record_now && p->ctx == event);
+        event->queued = waiting;
+        event->stream = waiting ? st : NULL;
+        pthread_mutex_unlock(&work_lock);
+    }
+    return fail(e);
 }
 
 static cudaError_t event_usable(cudaEvent_t e, const char *who)
@@ -791,9 +964,16 @@ static cudaError_t event_usable(cudaEvent_t e, const char *who)
     return cudaSuccess;
 }
 
-cudaError_t cudaEventSynchronize(cudaEvent_t event) { return fail(event_usable(event, "cudaEventSynchronize")); }
+cudaError_t cudaEventSynchronize(cudaEvent_t event)
+{
+    cudaError_t e = event_usable(event, "cudaEventSynchronize");
+    if (e == cudaSuccess && event->queued)
+        flush(event->stream);
+    return fail(e);
+}
 
-cudaError_t cudaEventQuery(cudaEvent_t event) { return fail(event_usable(event, "cudaEventQuery")); }
+/* A GPU completes the work in time: a poll finds it done (the queue runs). */
+cudaError_t cudaEventQuery(cudaEvent_t event) { return cudaEventSynchronize(event); }
 
 cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start, cudaEvent_t end)
 {
@@ -804,6 +984,11 @@ cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start, cudaEvent_t end)
         e = event_usable(end, "cudaEventElapsedTime");
     if (e != cudaSuccess)
         return fail(e);
+    if (start->queued || end->queued) {
+        fakegpu_complain("cudaEventElapsedTime on an event its stream has not reached: nothing waited for it "
+                         "(cudaErrorNotReady)");
+        return fail(cudaErrorNotReady);
+    }
     if (!start->recorded || !end->recorded || (start->flags & cudaEventDisableTiming) ||
         (end->flags & cudaEventDisableTiming))
         return fail(cudaErrorInvalidResourceHandle);
@@ -1034,10 +1219,12 @@ cudaError_t cudaMalloc(void **devPtr, size_t size)
     return fail(map_memory(devPtr, size, current_device));
 }
 
+/* cudaFree and cudaFreeHost synchronise: every stream's work completes first. */
 cudaError_t cudaFree(void *devPtr)
 {
     if (!devPtr)
         return cudaSuccess;
+    flush_many(ANY_DEVICE, 0, NULL);
     return fail(unmap_memory(devPtr, true, "cudaFree"));
 }
 
@@ -1067,6 +1254,7 @@ cudaError_t cudaFreeHost(void *ptr)
 {
     if (!ptr)
         return cudaSuccess;
+    flush_many(ANY_DEVICE, 0, NULL);
     return fail(unmap_memory(ptr, false, "cudaFreeHost"));
 }
 
@@ -1088,7 +1276,8 @@ struct copy {
     void *dst;
     const void *src;
     size_t count;
-    int value; /* memset: the byte; copy: -1 */
+    int value;      /* memset: the byte; copy: -1 */
+    void *snapshot; /* a copy from pageable host memory: what it held at the call */
 };
 
 static int do_copy(void *ctx)
@@ -1098,12 +1287,20 @@ static int do_copy(void *ctx)
     if (c->value >= 0) {
         memset(c->dst, c->value, c->count);
     } else {
-        fakegpu_open(c->src);
-        memmove(c->dst, c->src, c->count);
-        fakegpu_close(c->src);
+        const void *src = c->snapshot ? c->snapshot : c->src;
+        fakegpu_open(src);
+        memmove(c->dst, src, c->count);
+        fakegpu_close(src);
     }
     fakegpu_close(c->dst);
     return 0;
+}
+
+static void free_copy(void *ctx)
+{
+    struct copy *c = ctx;
+    free(c->snapshot);
+    free(c);
 }
 
 /* Checks a copy's pointers against its kind; 0 or cudaErrorInvalidValue (with a loud line). */
@@ -1143,13 +1340,33 @@ static cudaError_t check_set(const char *who, void *dst, size_t count)
     return cudaErrorInvalidValue;
 }
 
-static cudaError_t submit_copy(cudaStream_t stream, void *dst, const void *src, size_t count, int value)
+/* A copy (value < 0) or memset on `stream`, run when CUDA's rules say it completes (see the API
+ * synchronisation behaviour in the CUDA documentation): copies to pageable host memory and from
+ * pinned host memory to the device, and host-to-host copies, before the call returns; the others
+ * (from pageable host memory to the device: once staged, the DMA may still be in flight; device to
+ * device; memsets of device memory; anything asynchronous) later, in stream order.  Pageable host
+ * memory is read at the call (it is staged then). */
+static cudaError_t submit_copy(const char *who, cudaStream_t stream, bool sync_call, void *dst, const void *src,
+                               size_t count, int value)
 {
-    struct copy *c = malloc(sizeof *c);
+    int ddev, sdev;
+    int dk = fakegpu_classify(dst, count, &ddev), sk = value >= 0 ? FAKEGPU_DEVICE : fakegpu_classify(src, count, &sdev);
+    bool now = dk == FAKEGPU_HOST || (dk == FAKEGPU_PINNED && value < 0 && (sync_call || sk != FAKEGPU_DEVICE)) ||
+               (sync_call && value < 0 && sk == FAKEGPU_PINNED && dk == FAKEGPU_DEVICE);
+    struct copy *c = calloc(1, sizeof *c);
     if (!c)
         return cudaErrorMemoryAllocation;
-    *c = (struct copy){dst, src, count, value};
-    return (cudaError_t)fakegpu_submit(stream, do_copy, c, free);
+    *c = (struct copy){dst, src, count, value, NULL};
+    if (value < 0 && sk == FAKEGPU_HOST && !now) {
+        if (!(c->snapshot = malloc(count))) {
+            free(c);
+            return cudaErrorMemoryAllocation;
+        }
+        memcpy(c->snapshot, src, count);
+    }
+    struct fakegpu_access acc[2] = {{dst, count, 1}, {value < 0 ? src : NULL, value < 0 ? count : 0, 0}};
+    return (cudaError_t)fakegpu_submit(stream, who, do_copy, c, free_copy, acc, 2,
+                                       now ? FAKEGPU_NOW : FAKEGPU_QUEUED);
 }
 
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, enum cudaMemcpyKind kind)
@@ -1163,7 +1380,7 @@ cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, enum cudaMemcpy
         e = unsafe_call("cudaMemcpy");
     if (e == cudaSuccess)
         e = sticky[current_device];
-    return fail(e != cudaSuccess ? e : submit_copy(NULL, dst, src, count, -1));
+    return fail(e != cudaSuccess ? e : submit_copy("cudaMemcpy", NULL, true, dst, src, count, -1));
 }
 
 cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, enum cudaMemcpyKind kind, cudaStream_t stream)
@@ -1173,7 +1390,7 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, enum cudaM
     if (count == 0)
         return cudaSuccess;
     cudaError_t e = check_copy("cudaMemcpyAsync", dst, src, count, kind);
-    return fail(e != cudaSuccess ? e : submit_copy(stream, dst, src, count, -1));
+    return fail(e != cudaSuccess ? e : submit_copy("cudaMemcpyAsync", stream, false, dst, src, count, -1));
 }
 
 cudaError_t cudaMemset(void *devPtr, int value, size_t count)
@@ -1187,7 +1404,7 @@ cudaError_t cudaMemset(void *devPtr, int value, size_t count)
         e = unsafe_call("cudaMemset");
     if (e == cudaSuccess)
         e = sticky[current_device];
-    return fail(e != cudaSuccess ? e : submit_copy(NULL, devPtr, NULL, count, value & 0xff));
+    return fail(e != cudaSuccess ? e : submit_copy("cudaMemset", NULL, true, devPtr, NULL, count, value & 0xff));
 }
 
 cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t stream)
@@ -1197,7 +1414,8 @@ cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t 
     if (count == 0)
         return cudaSuccess;
     cudaError_t e = check_set("cudaMemsetAsync", devPtr, count);
-    return fail(e != cudaSuccess ? e : submit_copy(stream, devPtr, NULL, count, value & 0xff));
+    return fail(e != cudaSuccess ? e : submit_copy("cudaMemsetAsync", stream, false, devPtr, NULL, count,
+                                                   value & 0xff));
 }
 
 /* ------------------------------------------------------------------ kernels */
@@ -1631,7 +1849,24 @@ cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 gridDim, dim3 blockDim,
         memcpy(&l->args.local.n1, args[2], sizeof l->args.local.n1);
         memcpy(&l->args.local.n2, args[3], sizeof l->args.local.n2);
     }
-    e = (cudaError_t)fakegpu_submit(stream, run_kernel, l, free);
+    /* what it touches, for the race check: the check kernels' buffer (and counter), sb_local's inputs
+     * and output */
+    struct fakegpu_access acc[LOCAL_MAX_K + 2];
+    int nacc = 0;
+    if (k->family == K_FILL || k->family == K_COUNT) {
+        acc[nacc++] = (struct fakegpu_access){l->args.check.buf, l->args.check.count * fakegpu_elem_size(k->elem),
+                                              k->family == K_FILL};
+        if (k->family == K_COUNT)
+            acc[nacc++] = (struct fakegpu_access){l->args.check.wrong, sizeof(unsigned long long), 1};
+    } else {
+        size_t count = k->family == K_LOCAL_FILL ? l->args.local.n1 : (size_t)l->args.local.n2;
+        for (int j = 0; j < l->args.local.k && j < LOCAL_MAX_K; j++)
+            acc[nacc++] = (struct fakegpu_access){l->args.local.p.in[j], count * fakegpu_elem_size(k->elem),
+                                                  k->family == K_LOCAL_FILL};
+        if (k->family == K_LOCAL_REDUCE)
+            acc[nacc++] = (struct fakegpu_access){l->args.local.p.out, count * fakegpu_elem_size(k->elem), 1};
+    }
+    e = (cudaError_t)fakegpu_submit(stream, k->name, run_kernel, l, free, acc, nacc, FAKEGPU_QUEUED);
     /* an execution error shows at the next synchronisation (sticky), a launch error here */
     return execution_error(e) ? cudaSuccess : fail(e);
 }

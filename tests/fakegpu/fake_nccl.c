@@ -1140,27 +1140,34 @@ static ncclResult_t run_group(const struct group *g)
     return r;
 }
 
-/* A group recorded in a graph: run at each launch; failures become the communicators' async
- * errors, as NCCL reports them. */
-static int replay_group(void *ctx)
+/* A group as stream work: now (its result kept for ncclGroupEnd), or recorded in a graph and
+ * run at each launch, its failures then the communicators' async errors, as NCCL reports them. */
+struct group_work {
+    struct group g;
+    bool replayed;
+    ncclResult_t result;
+};
+
+static int group_fn(void *ctx)
 {
-    const struct group *g = ctx;
-    ncclResult_t r = run_group(g);
-    if (r != ncclSuccess)
-        for (size_t i = 0; i < g->n; i++)
-            if (valid_comm(g->v[i].comm))
-                g->v[i].comm->async_error = r;
+    struct group_work *w = ctx;
+    w->result = run_group(&w->g);
+    if (w->result != ncclSuccess && w->replayed)
+        for (size_t i = 0; i < w->g.n; i++)
+            if (valid_comm(w->g.v[i].comm))
+                w->g.v[i].comm->async_error = w->result;
     return 0;
 }
 
-static void free_group(void *ctx)
+static void free_group_work(void *ctx)
 {
-    struct group *g = ctx;
-    free(g->v);
-    free(g);
+    struct group_work *w = ctx;
+    free(w->g.v);
+    free(w);
 }
 
-/* Runs the group now, or records it where its stream is capturing. */
+/* Runs the group on its stream (after the work CUDA orders before it), or records it where the
+ * stream is capturing. */
 static ncclResult_t launch_group(struct group *g)
 {
     if (g->n == 0)
@@ -1175,18 +1182,41 @@ static ncclResult_t launch_group(struct group *g)
             return nccl_fail(ncclInvalidUsage, "ncclGroupEnd: streams given to a group must either be all uncaptured "
                              "or all captured by the same graph");
     }
-    if (first == cudaStreamCaptureStatusNone)
-        return run_group(g);
-    struct group *copy = malloc(sizeof *copy);
-    if (!copy)
+    struct fakegpu_access *acc = calloc(2 * g->n, sizeof *acc);
+    struct group_work *w = calloc(1, sizeof *w);
+    if (!acc || !w) {
+        free(acc);
+        free(w);
         return nccl_fail(ncclSystemError, "out of host memory");
-    *copy = *g;
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        const struct task *t = &g->v[i];
+        size_t e = fakegpu_elem_size(t->t), n = (size_t)t->comm->nranks;
+        size_t in = t->f == F_RECV ? 0 : t->count * e * (t->f == F_REDUCE_SCATTER || t->f == F_ALLTOALL ? n : 1);
+        size_t out = t->f == F_SEND ? 0 : t->count * e * (t->f == F_ALLGATHER || t->f == F_ALLTOALL ? n : 1);
+        if (t->f == F_BROADCAST && t->comm->rank != t->root)
+            in = 0;
+        acc[2 * i] = (struct fakegpu_access){t->send, in, 0};
+        acc[2 * i + 1] = (struct fakegpu_access){t->recv, out, 1};
+    }
+    bool capture = first != cudaStreamCaptureStatusNone;
+    w->g = *g; /* the work takes the tasks */
+    w->replayed = capture;
     g->v = NULL;
     g->n = g->cap = 0;
-    int rc = fakegpu_submit(copy->v[0].stream, replay_group, copy, free_group);
-    return rc == 0 ? ncclSuccess
-                   : nccl_fail(ncclUnhandledCudaError, "ncclGroupEnd: the capturing stream refused the work: %s",
-                               cudaGetErrorString((cudaError_t)rc));
+    const char *what = func_names[w->g.v[0].f];
+    int rc = fakegpu_submit(w->g.v[0].stream, what, group_fn, w, capture ? free_group_work : NULL, acc,
+                            (int)(2 * w->g.n), FAKEGPU_NOW);
+    free(acc);
+    if (capture)
+        return rc == 0 ? ncclSuccess
+                       : nccl_fail(ncclUnhandledCudaError, "%s: the capturing stream refused the work: %s", what,
+                                   cudaGetErrorString((cudaError_t)rc));
+    ncclResult_t r = rc == 0 ? w->result
+                             : nccl_fail(ncclUnhandledCudaError, "%s: the stream refused the work: %s", what,
+                                         cudaGetErrorString((cudaError_t)rc));
+    free_group_work(w);
+    return r;
 }
 
 static ncclResult_t enqueue(struct task t)

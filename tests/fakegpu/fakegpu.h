@@ -37,12 +37,29 @@ int fakegpu_current_device(void);
  * *device; else a cudaError_t. */
 int fakegpu_stream_device(cudaStream_t s, int *device);
 
-/* Work on stream s: run now (the result of fn is returned), or, when s is capturing, recorded
- * into the capture's graph and run at each cudaGraphLaunch (then 0 is returned).  The work owns
- * ctx: free_ctx(ctx) is called when it is no longer needed (after running it now, or when the
- * graph and every exec made from it are destroyed).  Returns a cudaError_t when s cannot take
- * work (invalid, or a capture rule broken). */
-int fakegpu_submit(cudaStream_t s, int (*fn)(void *ctx), void *ctx, void (*free_ctx)(void *ctx));
+/* A range a piece of work reads or writes (for the race check between unordered streams). */
+struct fakegpu_access {
+    const void *p;
+    size_t bytes;
+    int write;
+};
+
+/* When submitted work runs.  FAKEGPU_NOW: after the work CUDA orders before it (the stream's own
+ * queued work, and the legacy default stream's or the blocking streams' as CUDA orders them),
+ * at once; the call returns fn's result (NCCL's calls, synchronous copies).  FAKEGPU_QUEUED: on
+ * the stream's queue, run at the next point that waits for it (a synchronisation, later
+ * work ordered after it), as a GPU runs it some time after the call; 0 is returned. */
+enum fakegpu_when { FAKEGPU_NOW, FAKEGPU_QUEUED };
+
+/* Work on stream s (`what` names it in messages).  When s is capturing it is recorded instead,
+ * into the capture's graph, and runs at each cudaGraphLaunch (0 is returned).  The work owns ctx:
+ * free_ctx(ctx) (if not NULL) is called once it is no longer needed.  acc: the ranges it touches;
+ * queued work of another stream that nothing orders before it and that touches the same memory
+ * (one of them writing) is a race, said on stderr ("fakegpu: race: ..."), and the work then runs
+ * without waiting for the other (as it may on a GPU).  Returns a cudaError_t when s cannot take
+ * work (invalid, a capture rule broken, the device's context broken by an earlier error). */
+int fakegpu_submit(cudaStream_t s, const char *what, int (*fn)(void *ctx), void *ctx, void (*free_ctx)(void *ctx),
+                   const struct fakegpu_access *acc, int nacc, enum fakegpu_when when);
 
 /* A loud line on stderr: "fakegpu: ..." (tests look for it). */
 void fakegpu_complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -92,6 +92,9 @@ static void cuda_rules(void)
                 cudaErrorInvalidResourceHandle);
     cudaEventRecord(a, NULL);
     cudaEventRecord(b, NULL);
+    EXPECT_CUDA("cudaEventElapsedTime before anything waited for the events: not ready",
+                cudaEventElapsedTime(&ms, a, b), cudaErrorNotReady);
+    EXPECT_CUDA("cudaEventSynchronize", cudaEventSynchronize(b), cudaSuccess);
     EXPECT_CUDA("cudaEventElapsedTime of recorded events", cudaEventElapsedTime(&ms, a, b), cudaSuccess);
     expect("elapsed time >= 0", ms >= 0, "%lld", (long long)ms);
 
@@ -126,6 +129,16 @@ static void cuda_rules(void)
     cudaMemcpy(out, d, sizeof out, cudaMemcpyDeviceToHost);
     expect("a launch runs the captured work", out[15] == 9, "byte %lld", out[15]);
     EXPECT_CUDA("cudaGraphExecDestroy", cudaGraphExecDestroy(x), cudaSuccess);
+    /* a race: cudaMemcpy from pageable memory may still be in flight when it returns, and a
+     * non-blocking stream does not wait for the legacy stream it ran on */
+    memset(out, 5, sizeof out);
+    cudaMemcpy(d, out, sizeof out, cudaMemcpyHostToDevice);
+    cudaMemsetAsync(d, 6, sizeof out, s);
+    cudaStreamSynchronize(s);
+    cudaDeviceSynchronize();
+    cudaMemcpy(out, d, sizeof out, cudaMemcpyDeviceToHost);
+    expect("an unordered upload lands after the non-blocking stream's work (a race, said on stderr)", out[0] == 5,
+           "byte %lld", out[0]);
     cudaFree(d);
     cudaStreamDestroy(s);
     EXPECT_CUDA("a destroyed stream is refused", cudaStreamSynchronize(s), cudaErrorInvalidResourceHandle);
