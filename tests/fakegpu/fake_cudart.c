@@ -5,6 +5,8 @@
  *
  *   FAKEGPU_DEVICES=N   devices (default 1); 0 makes cudaGetDeviceCount fail with
  *                       cudaErrorNoDevice, as on a machine without a GPU
+ *   FAKEGPU_LOG=FILE    every "fakegpu:" line is also appended to FILE (tests check that a run
+ *                       said nothing)
  *   FAKEGPU_PROTECT=0   device memory stays readable by the host (CUDA-aware MPI emulation:
  *                       the MPI library reads device buffers itself); by default it is
  *                       PROT_NONE except while a fake operation works on it, so host code that
@@ -21,6 +23,7 @@
 #define _GNU_SOURCE
 #include <cuda_runtime_api.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -75,6 +78,20 @@ static int devices(void)
     return n_devices;
 }
 
+/* FAKEGPU_LOG: one line appended (async-signal-safe: the SIGSEGV handler uses it too). */
+static void log_line(const char *line)
+{
+    const char *path = getenv("FAKEGPU_LOG");
+    int fd = path && *path ? open(path, O_WRONLY | O_APPEND | O_CREAT, 0644) : -1;
+    if (fd < 0)
+        return;
+    size_t n = strlen(line);
+    ssize_t w = write(fd, line, n);
+    w = write(fd, "\n", 1);
+    (void)w;
+    close(fd);
+}
+
 void fakegpu_complain(const char *fmt, ...)
 {
     char line[1024];
@@ -85,6 +102,7 @@ void fakegpu_complain(const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "%s\n", line);
     fflush(stderr);
+    log_line(line);
 }
 
 static _Thread_local cudaError_t last_error = cudaSuccess;
@@ -216,6 +234,8 @@ static void on_segv(int sig, siginfo_t *info, void *uctx)
         put_text(msg, &at, "): a GPU's memory is not readable or writable by the host\n");
         ssize_t w = write(2, msg, at);
         (void)w;
+        msg[at - 1] = '\0';
+        log_line(msg);
     }
     sigaction(SIGSEGV, &previous_segv, NULL); /* the fault repeats and the previous handler acts */
 }

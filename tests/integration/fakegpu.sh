@@ -76,11 +76,14 @@ check "run header gpus: 4 CUDA devices named FAKEGPU with distinct bus ids, NCCL
   "$TMP/h.jsonl"
 
 # ---- the existing GPU tests, unchanged, on the doubles: sub NAME [VAR=VALUE...] runs
-# tests/integration/NAME and says each of its results as ours; it must run to its plan.
+# tests/integration/NAME and says each of its results as ours; it must run to its plan, and the
+# doubles must have had nothing to say (no misuse, no race between streams: FAKEGPU_LOG).
 sub() {
   name=$1; shift
   label=$name${1:+ ($*)}
-  env "$@" sh "$top_srcdir/tests/integration/$name" >"$TMP/sub.tap" 2>"$TMP/sub.err"; rc=$?
+  : >"$TMP/said.log"
+  env FAKEGPU_LOG="$TMP/said.log" "$@" sh "$top_srcdir/tests/integration/$name" >"$TMP/sub.tap" 2>"$TMP/sub.err"
+  rc=$?
   n=0 plan=
   while IFS= read -r line; do
     case $line in
@@ -96,6 +99,9 @@ sub() {
   else
     not_ok "fakegpu: $label ran to its end (exit $rc, $n results, plan ${plan:-none}; stderr: $(head -c 300 "$TMP/sub.err" | tr '\n' ' '))"
   fi
+  said=$(wc -l <"$TMP/said.log")
+  check "fakegpu: $label: the doubles said nothing (no misuse, no race; $said lines: $(head -c 300 "$TMP/said.log" | tr '\n' ' '))" \
+    [ "$said" -eq 0 ]
 }
 sub gpu.sh
 sub mpi_device.sh
