@@ -12,8 +12,10 @@
  *                       PROT_NONE except while a fake operation works on it, so host code that
  *                       dereferences a device pointer gets SIGSEGV (with a "fakegpu:" line)
  *
- * Work on streams runs at once, on the calling thread (every stream is always idle); stream
- * capture records it instead, and cudaGraphLaunch replays it in order.  Kernels compiled by
+ * Work on a stream waits on the stream's queue until something waits for it (CUDA's ordering
+ * between the legacy default stream, blocking and non-blocking streams kept; unordered streams
+ * touching the same memory are reported as a race); stream capture records it instead, and
+ * cudaGraphLaunch replays it in order.  Work runs on the thread that waits for it.  Kernels compiled by
  * nvcc register their host stubs here (__cudaRegisterFunction); a launch finds a host
  * implementation by the kernel's mangled name, for the kernels of common/kernels.cu and
  * common/local_kernels.cu only (reimplemented here from those files, not their CUDA code).
@@ -324,6 +326,8 @@ struct op {
     int (*fn)(void *);
     void *ctx;
     void (*free_ctx)(void *);
+    struct fakegpu_access *acc; /* what it touches (for the race check of the graph's launches) */
+    int nacc;
 };
 
 struct oplist {
@@ -344,14 +348,17 @@ static void oplist_release(struct oplist *l)
 {
     if (!l || atomic_fetch_sub(&l->refs, 1) != 1)
         return;
-    for (size_t i = 0; i < l->n; i++)
+    for (size_t i = 0; i < l->n; i++) {
         if (l->v[i].free_ctx)
             l->v[i].free_ctx(l->v[i].ctx);
+        free(l->v[i].acc);
+    }
     free(l->v);
     free(l);
 }
 
-static int oplist_add(struct oplist *l, int (*fn)(void *), void *ctx, void (*free_ctx)(void *))
+static int oplist_add(struct oplist *l, int (*fn)(void *), void *ctx, void (*free_ctx)(void *),
+                      const struct fakegpu_access *acc, int nacc)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 16;
@@ -361,7 +368,12 @@ static int oplist_add(struct oplist *l, int (*fn)(void *), void *ctx, void (*fre
         l->v = v;
         l->cap = cap;
     }
-    l->v[l->n++] = (struct op){fn, ctx, free_ctx};
+    struct fakegpu_access *copy = nacc > 0 ? malloc((size_t)nacc * sizeof *acc) : NULL;
+    if (nacc > 0 && !copy)
+        return -1;
+    if (copy)
+        memcpy(copy, acc, (size_t)nacc * sizeof *acc);
+    l->v[l->n++] = (struct op){fn, ctx, free_ctx, copy, copy ? nacc : 0};
     return 0;
 }
 
@@ -600,7 +612,7 @@ int fakegpu_submit(cudaStream_t s, const char *what, int (*fn)(void *), void *ct
     struct CUstream_st *st = e == cudaSuccess ? resolve(s) : NULL;
     struct pending *p = NULL;
     if (e == cudaSuccess && st->capturing) {
-        if (st->invalidated || oplist_add(st->capture, fn, ctx, free_ctx) != 0) {
+        if (st->invalidated || oplist_add(st->capture, fn, ctx, free_ctx, acc, nacc) != 0) {
             invalidate(st);
             e = cudaErrorStreamCaptureInvalidated;
         } else {
@@ -887,8 +899,20 @@ cudaError_t cudaGraphLaunch(cudaGraphExec_t graphExec, cudaStream_t stream)
 {
     if (!graphExec || graphExec->magic != EXEC_MAGIC)
         return fail(cudaErrorInvalidValue);
+    const struct oplist *l = graphExec->ops;
+    int nacc = 0;
+    for (size_t i = 0; i < l->n; i++)
+        nacc += l->v[i].nacc;
+    struct fakegpu_access *acc = nacc ? malloc((size_t)nacc * sizeof *acc) : NULL; /* all the graph touches */
+    if (nacc && !acc)
+        return fail(cudaErrorMemoryAllocation);
+    for (size_t i = 0, k = 0; i < l->n; k += (size_t)l->v[i].nacc, i++)
+        if (l->v[i].nacc)
+            memcpy(acc + k, l->v[i].acc, (size_t)l->v[i].nacc * sizeof *acc);
     atomic_fetch_add(&graphExec->ops->refs, 1);
-    int rc = fakegpu_submit(stream, "cudaGraphLaunch", replay, graphExec->ops, release_ops, NULL, 0, FAKEGPU_NOW);
+    int rc = fakegpu_submit(stream, "cudaGraphLaunch", replay, graphExec->ops, release_ops, acc, nacc,
+                            FAKEGPU_QUEUED);
+    free(acc);
     return execution_error(rc) ? cudaSuccess : fail((cudaError_t)rc);
 }
 
@@ -1239,12 +1263,12 @@ cudaError_t cudaMalloc(void **devPtr, size_t size)
     return fail(map_memory(devPtr, size, current_device));
 }
 
-/* cudaFree and cudaFreeHost synchronise: every stream's work completes first. */
+/* cudaFree and cudaFreeHost synchronise the current device: its streams' work completes first. */
 cudaError_t cudaFree(void *devPtr)
 {
     if (!devPtr)
         return cudaSuccess;
-    flush_many(ANY_DEVICE, 0, NULL);
+    flush_many(ALL_OF_DEVICE, current_device, NULL);
     return fail(unmap_memory(devPtr, true, "cudaFree"));
 }
 
@@ -1274,7 +1298,7 @@ cudaError_t cudaFreeHost(void *ptr)
 {
     if (!ptr)
         return cudaSuccess;
-    flush_many(ANY_DEVICE, 0, NULL);
+    flush_many(ALL_OF_DEVICE, current_device, NULL);
     return fail(unmap_memory(ptr, false, "cudaFreeHost"));
 }
 

@@ -11,10 +11,10 @@
  * device, or pinned host memory), counts, roots, types and ops are checked, the in-place layouts
  * of AllGather and ReduceScatter are NCCL's, ncclAvg is a pre-multiplication by (type)(1/nranks)
  * then a sum for floating types and a sum then a division by nranks for integers, half and
- * bfloat16 are combined in float and rounded at each step, integers wrap.  Calls inside
- * ncclGroupStart/End run at ncclGroupEnd; a group whose stream is capturing is recorded into the
- * capture's graph (fakegpu_submit) and runs at each cudaGraphLaunch, its failures then reported by
- * ncclCommGetAsyncError.  Two ranks of one communicator on one GPU are refused as NCCL refuses
+ * bfloat16 are combined in float and rounded at each step, integers wrap.  A call (or the calls
+ * between ncclGroupStart and ncclGroupEnd) is work on its stream, as on a GPU: queued, run when
+ * the stream gets there (a synchronisation), or recorded when the stream is capturing and run at
+ * each cudaGraphLaunch; a failure while it runs is reported by ncclCommGetAsyncError.  Two ranks of one communicator on one GPU are refused as NCCL refuses
  * them ("Duplicate GPU detected").
  *
  *   FAKEGPU_NCCL_FAIL=<function>  that function (e.g. ncclAllReduce) returns ncclSystemError
@@ -1140,22 +1140,21 @@ static ncclResult_t run_group(const struct group *g)
     return r;
 }
 
-/* A group as stream work: now (its result kept for ncclGroupEnd), or recorded in a graph and
- * run at each launch, its failures then the communicators' async errors, as NCCL reports them. */
+/* A group as stream work: queued on its stream like a kernel (it runs when the stream gets
+ * there), or recorded in a graph and run at each launch; a failure while it runs is the
+ * communicators' async error (ncclCommGetAsyncError), as NCCL reports it. */
 struct group_work {
     struct group g;
-    bool replayed;
-    ncclResult_t result;
 };
 
 static int group_fn(void *ctx)
 {
     struct group_work *w = ctx;
-    w->result = run_group(&w->g);
-    if (w->result != ncclSuccess && w->replayed)
+    ncclResult_t r = run_group(&w->g);
+    if (r != ncclSuccess)
         for (size_t i = 0; i < w->g.n; i++)
             if (valid_comm(w->g.v[i].comm))
-                w->g.v[i].comm->async_error = w->result;
+                w->g.v[i].comm->async_error = r;
     return 0;
 }
 
@@ -1166,8 +1165,7 @@ static void free_group_work(void *ctx)
     free(w);
 }
 
-/* Runs the group on its stream (after the work CUDA orders before it), or records it where the
- * stream is capturing. */
+/* Queues the group on its stream, or records it where the stream is capturing. */
 static ncclResult_t launch_group(struct group *g)
 {
     if (g->n == 0)
@@ -1199,24 +1197,16 @@ static ncclResult_t launch_group(struct group *g)
         acc[2 * i] = (struct fakegpu_access){t->send, in, 0};
         acc[2 * i + 1] = (struct fakegpu_access){t->recv, out, 1};
     }
-    bool capture = first != cudaStreamCaptureStatusNone;
     w->g = *g; /* the work takes the tasks */
-    w->replayed = capture;
     g->v = NULL;
     g->n = g->cap = 0;
     const char *what = func_names[w->g.v[0].f];
-    int rc = fakegpu_submit(w->g.v[0].stream, what, group_fn, w, capture ? free_group_work : NULL, acc,
-                            (int)(2 * w->g.n), FAKEGPU_NOW);
+    int rc = fakegpu_submit(w->g.v[0].stream, what, group_fn, w, free_group_work, acc, (int)(2 * w->g.n),
+                            FAKEGPU_QUEUED);
     free(acc);
-    if (capture)
-        return rc == 0 ? ncclSuccess
-                       : nccl_fail(ncclUnhandledCudaError, "%s: the capturing stream refused the work: %s", what,
-                                   cudaGetErrorString((cudaError_t)rc));
-    ncclResult_t r = rc == 0 ? w->result
-                             : nccl_fail(ncclUnhandledCudaError, "%s: the stream refused the work: %s", what,
-                                         cudaGetErrorString((cudaError_t)rc));
-    free_group_work(w);
-    return r;
+    return rc == 0 ? ncclSuccess
+                   : nccl_fail(ncclUnhandledCudaError, "%s: the stream refused the work: %s", what,
+                               cudaGetErrorString((cudaError_t)rc));
 }
 
 static ncclResult_t enqueue(struct task t)

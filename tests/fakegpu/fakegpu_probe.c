@@ -126,6 +126,7 @@ static void cuda_rules(void)
     EXPECT_CUDA("cudaGraphInstantiate", cudaGraphInstantiate(&x, g, 0), cudaSuccess);
     EXPECT_CUDA("cudaGraphDestroy (the exec lives on)", cudaGraphDestroy(g), cudaSuccess);
     EXPECT_CUDA("cudaGraphLaunch", cudaGraphLaunch(x, s), cudaSuccess);
+    cudaStreamSynchronize(s); /* the legacy stream's copy does not wait for the non-blocking s */
     cudaMemcpy(out, d, sizeof out, cudaMemcpyDeviceToHost);
     expect("a launch runs the captured work", out[15] == 9, "byte %lld", out[15]);
     EXPECT_CUDA("cudaGraphExecDestroy", cudaGraphExecDestroy(x), cudaSuccess);

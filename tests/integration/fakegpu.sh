@@ -8,8 +8,8 @@
 # doubles themselves (tests/fakegpu/fakegpu_probe), the error paths they can provoke, and the
 # existing GPU tests, unchanged, with their GPU parts active: gpu.sh (NCCL), mpi_device.sh (MPI on
 # device memory: staged with the protection on; SB_MPI_CUDA_AWARE=1 with it off, since the MPI
-# library then reads device buffers itself) and local_bw.sh (sb_local's device tests); their
-# results are re-emitted as "fakegpu: NAME: ...".  What the doubles cannot show: the CUDA code of
+# library then reads device buffers itself), or in a build without MPI nompi.sh (-g N), and
+# local_bw.sh (sb_local's device tests); their results are re-emitted as "fakegpu: NAME: ...".  What the doubles cannot show: the CUDA code of
 # the kernels (reimplemented), real asynchrony (work runs at once), and any speed.
 . "$(dirname "$0")/lib.sh"
 LIBS="$top_builddir/tests/fakegpu/lib"
@@ -50,25 +50,36 @@ done <"$TMP/rules.out"
 check "fakegpu: probe rules: exit 0 (got $rc), every misuse said on stderr" \
   sh -c "[ $rc -eq 0 ] && [ \$(grep -c '^fakegpu' '$TMP/rules.err') -ge 10 ]"
 
-# ---- error paths the doubles provoke
-FAKEGPU_NCCL_FAIL=ncclAllReduce mpi 2 "$AR" --backend nccl --sizes 8 -n 2 -d float --json "$TMP/fail.jsonl" \
-  >"$TMP/fail.out" 2>"$TMP/fail.err"; rc=$?
+# ---- error paths the doubles provoke.  job N PROGRAM ARGS...: N ranks, under mpirun in an MPI build,
+# else one process of N threads (-g N).
+if grep -q '^#define SB_HAVE_MPI 1' "$top_builddir/config.h"; then
+  with_mpi=1
+  job() { n=$1; shift; mpi "$n" "$@"; }
+  jobrefused() { needle=$1 n=$2; shift 2; refused "$needle" "$n" "$@"; }
+  sharing="2 ranks on this node but 1 GPU(s): two ranks of one NCCL communicator would share a GPU"
+else
+  with_mpi=0
+  job() { n=$1; shift; timeout -k 10 "${SB_TEST_TIMEOUT:-180}" "$@" -g "$n"; }
+  jobrefused() { needle=$1 n=$2; shift 2; refused "$needle" 0 "$@" -g "$n"; }
+  sharing="-g 2 but 1 GPU(s) visible: each thread drives a GPU of its own"
+fi
+export FAKEGPU_NCCL_FAIL=ncclAllReduce
+job 2 "$AR" --backend nccl --sizes 8 -n 2 -d float --json "$TMP/fail.jsonl" >"$TMP/fail.out" 2>"$TMP/fail.err"; rc=$?
 check "ncclAllReduce failing (FAKEGPU_NCCL_FAIL): exit 1 (got $rc), each point FAILED with one line naming NCCL's error" \
   sh -c "[ $rc -eq 1 ] && [ \$(grep -c '^# error: AllReduce failed on 2 rank(s): NCCL: unhandled system error' '$TMP/fail.out') -eq 2 ] && jq -s -e '[.[] | select(.type == \"result\")] | length == 2 and all(.error | test(\"NCCL: unhandled system error\"))' '$TMP/fail.jsonl' >/dev/null"
-export FAKEGPU_NCCL_FAIL=ncclCommInitRank
-refused "ncclCommInitRank failed on some rank: unhandled system error" 2 "$AR" --backend nccl --sizes 8 -n 2
+FAKEGPU_NCCL_FAIL=ncclCommInitRank
+jobrefused "ncclCommInitRank failed on some rank: unhandled system error" 2 "$AR" --backend nccl --sizes 8 -n 2
 unset FAKEGPU_NCCL_FAIL
 FAKEGPU_DEVICES=1 # the same-GPU check: NCCL would refuse two ranks of a communicator on one GPU
-refused "2 ranks on this node but 1 GPU(s): two ranks of one NCCL communicator would share a GPU" \
-  2 "$AR" --backend nccl --sizes 8 -n 2
+jobrefused "$sharing" 2 "$AR" --backend nccl --sizes 8 -n 2
 FAKEGPU_DEVICES=0 # cudaGetDeviceCount: cudaErrorNoDevice, as on a machine without a GPU
-refused "--backend nccl needs a GPU: no CUDA device visible here (no CUDA-capable device is detected)" \
+jobrefused "--backend nccl needs a GPU: no CUDA device visible here (no CUDA-capable device is detected)" \
   2 "$AR" --backend nccl --sizes 8 -n 2
-refused "needs a GPU: no CUDA device visible" 0 "$AR" --memory pinned --sizes 8 -n 2
+[ "$with_mpi" = 1 ] && refused "needs a GPU: no CUDA device visible" 0 "$AR" --memory pinned --sizes 8 -n 2
 FAKEGPU_DEVICES=4
 
 # ---- the run header sees the fake GPUs (CUDA runtime, NVML by bus id, NCCL)
-mpi 4 "$AR" --backend nccl --sizes 8 -n 2 -d int32 --json "$TMP/h.jsonl" >"$TMP/h.out" 2>&1; rc=$?
+job 4 "$AR" --backend nccl --sizes 8 -n 2 -d int32 --json "$TMP/h.jsonl" >"$TMP/h.out" 2>&1; rc=$?
 check "4 ranks on 4 fake GPUs: exit 0 (got $rc)" [ "$rc" -eq 0 ]
 check "run header gpus: 4 CUDA devices named FAKEGPU with distinct bus ids, NCCL's version, NVML's GPU 0 is CUDA device 0" \
   jqs '.[0].gpus | (.cuda.devices | length == 4 and all(.name == "FAKEGPU (CPU test double)") and
@@ -103,8 +114,12 @@ sub() {
   check "fakegpu: $label: the doubles said nothing (no misuse, no race; $said lines: $(head -c 300 "$TMP/said.log" | tr '\n' ' '))" \
     [ "$said" -eq 0 ]
 }
-sub gpu.sh
-sub mpi_device.sh
-sub mpi_device.sh SB_TEST_MPI_MODES=aware FAKEGPU_PROTECT=0
+if [ "$with_mpi" = 1 ]; then
+  sub gpu.sh
+  sub mpi_device.sh
+  sub mpi_device.sh SB_TEST_MPI_MODES=aware FAKEGPU_PROTECT=0
+else
+  sub nompi.sh
+fi
 sub local_bw.sh
 done_testing
