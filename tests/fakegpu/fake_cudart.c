@@ -5,6 +5,12 @@
  *
  *   FAKEGPU_DEVICES=N   devices (default 1); 0 makes cudaGetDeviceCount fail with
  *                       cudaErrorNoDevice, as on a machine without a GPU
+ *   FAKEGPU_MEMORY_MB=N each device's memory (default 16384): cudaMalloc beyond it fails with
+ *                       cudaErrorMemoryAllocation, as on a full GPU
+ *   FAKEGPU_CUDA_FAIL=F[:N[:M]]  runtime function F (cudaMemcpy, cudaStreamSynchronize, ...; a
+ *                       kernel launch is __cudaLaunchKernel) fails with cudaErrorUnknown after N
+ *                       calls that pass (default 0), M times (default: from then on), to exercise
+ *                       the callers' error paths
  *   FAKEGPU_LOG=FILE    every "fakegpu:" line is also appended to FILE (tests check that a run
  *                       said nothing)
  *   FAKEGPU_PROTECT=0   device memory stays readable by the host (CUDA-aware MPI emulation:
@@ -55,13 +61,14 @@ cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 gridDim, dim3 blockDim,
                                cudaStream_t stream);
 
 #define MAX_DEVICES 64
-#define DEVICE_MEMORY (16ULL << 30) /* invented: 16 GiB per device */
+#define DEVICE_MEMORY device_memory /* invented: 16 GiB per device, or FAKEGPU_MEMORY_MB */
 
 /* ------------------------------------------------------------------ configuration, errors */
 
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
 static int n_devices = 1;
 static bool protect = true;
+static size_t device_memory = 16ULL << 30;
 
 static void read_config(void)
 {
@@ -72,6 +79,13 @@ static void read_config(void)
         n_devices = (end && *end == '\0' && n >= 0 && n <= MAX_DEVICES) ? (int)n : 1;
     }
     protect = !(p && strcmp(p, "0") == 0);
+    const char *m = getenv("FAKEGPU_MEMORY_MB");
+    if (m && *m) {
+        char *end = NULL;
+        unsigned long long mb = strtoull(m, &end, 10);
+        if (end && *end == '\0' && mb > 0)
+            device_memory = (size_t)mb << 20;
+    }
 }
 
 static int devices(void)
@@ -119,6 +133,31 @@ static cudaError_t fail(cudaError_t e)
 }
 
 int fakegpu_current_device(void) { return current_device; }
+
+/* FAKEGPU_CUDA_FAIL=F[:N[:M]]: whether this call of F is to fail (said once per process). */
+static bool injected(const char *fn)
+{
+    static atomic_long calls;
+    static atomic_int said;
+    const char *want = getenv("FAKEGPU_CUDA_FAIL");
+    size_t len = strlen(fn);
+    if (!want || strncmp(want, fn, len) != 0 || (want[len] != '\0' && want[len] != ':'))
+        return false;
+    char *end = NULL;
+    long after = want[len] == ':' ? strtol(want + len + 1, &end, 10) : 0;
+    long times = end && *end == ':' ? atol(end + 1) : -1;
+    long n = atomic_fetch_add(&calls, 1);
+    if (n < after || (times >= 0 && n >= after + times))
+        return false;
+    if (!atomic_exchange(&said, 1))
+        fakegpu_complain("%s: failure injected (FAKEGPU_CUDA_FAIL=%s): it returns cudaErrorUnknown", fn, want);
+    return true;
+}
+#define INJECT(fn)                                                                                                   \
+    do {                                                                                                             \
+        if (injected(fn))                                                                                            \
+            return fail(cudaErrorUnknown);                                                                           \
+    } while (0)
 
 /* ------------------------------------------------------------------ the allocation table */
 
@@ -658,6 +697,7 @@ int fakegpu_submit(cudaStream_t s, const char *what, int (*fn)(void *), void *ct
 
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t *pStream, unsigned int flags)
 {
+    INJECT("cudaStreamCreateWithFlags");
     if (!pStream || (flags & ~(unsigned)cudaStreamNonBlocking))
         return fail(cudaErrorInvalidValue);
     if (devices() == 0)
@@ -680,6 +720,7 @@ cudaError_t cudaStreamCreate(cudaStream_t *pStream) { return cudaStreamCreateWit
 
 cudaError_t cudaStreamDestroy(cudaStream_t stream)
 {
+    INJECT("cudaStreamDestroy");
     if (is_default_stream(stream))
         return fail(cudaErrorInvalidResourceHandle);
     pthread_mutex_lock(&stream_lock);
@@ -730,12 +771,17 @@ static cudaError_t sync_stream(cudaStream_t stream, const char *who)
     return e != cudaSuccess ? e : sticky[device];
 }
 
-cudaError_t cudaStreamSynchronize(cudaStream_t stream) { return fail(sync_stream(stream, "cudaStreamSynchronize")); }
+cudaError_t cudaStreamSynchronize(cudaStream_t stream)
+{
+    INJECT("cudaStreamSynchronize");
+    return fail(sync_stream(stream, "cudaStreamSynchronize"));
+}
 
 cudaError_t cudaStreamQuery(cudaStream_t stream) { return fail(sync_stream(stream, "cudaStreamQuery")); }
 
 cudaError_t cudaDeviceSynchronize(void)
 {
+    INJECT("cudaDeviceSynchronize");
     if (devices() == 0)
         return fail(cudaErrorNoDevice);
     cudaError_t e = unsafe_call("cudaDeviceSynchronize");
@@ -757,6 +803,7 @@ cudaError_t cudaDeviceSynchronize(void)
 
 cudaError_t cudaStreamBeginCapture(cudaStream_t stream, enum cudaStreamCaptureMode mode)
 {
+    INJECT("cudaStreamBeginCapture");
     if (is_default_stream(stream)) {
         fakegpu_complain("cudaStreamBeginCapture on the default stream: not permitted");
         return fail(cudaErrorStreamCaptureUnsupported);
@@ -798,6 +845,7 @@ struct CUgraphExec_st {
 
 cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *pGraph)
 {
+    INJECT("cudaStreamEndCapture");
     if (!pGraph)
         return fail(cudaErrorInvalidValue);
     *pGraph = NULL;
@@ -849,6 +897,7 @@ cudaError_t cudaStreamIsCapturing(cudaStream_t stream, enum cudaStreamCaptureSta
 
 cudaError_t cudaGraphInstantiate(cudaGraphExec_t *pGraphExec, cudaGraph_t graph, unsigned long long flags)
 {
+    INJECT("cudaGraphInstantiate");
     if (!pGraphExec || !graph || graph->magic != GRAPH_MAGIC || flags != 0)
         return fail(cudaErrorInvalidValue);
     struct CUgraphExec_st *x = malloc(sizeof *x);
@@ -862,6 +911,7 @@ cudaError_t cudaGraphInstantiate(cudaGraphExec_t *pGraphExec, cudaGraph_t graph,
 
 cudaError_t cudaGraphDestroy(cudaGraph_t graph)
 {
+    INJECT("cudaGraphDestroy");
     if (!graph || graph->magic != GRAPH_MAGIC) {
         fakegpu_complain("cudaGraphDestroy(%p): not a graph (destroyed twice?)", (void *)graph);
         return fail(cudaErrorInvalidValue);
@@ -874,6 +924,7 @@ cudaError_t cudaGraphDestroy(cudaGraph_t graph)
 
 cudaError_t cudaGraphExecDestroy(cudaGraphExec_t graphExec)
 {
+    INJECT("cudaGraphExecDestroy");
     if (!graphExec || graphExec->magic != EXEC_MAGIC) {
         fakegpu_complain("cudaGraphExecDestroy(%p): not a graph exec (destroyed twice?)", (void *)graphExec);
         return fail(cudaErrorInvalidValue);
@@ -897,6 +948,7 @@ static void release_ops(void *ctx) { oplist_release(ctx); }
 
 cudaError_t cudaGraphLaunch(cudaGraphExec_t graphExec, cudaStream_t stream)
 {
+    INJECT("cudaGraphLaunch");
     if (!graphExec || graphExec->magic != EXEC_MAGIC)
         return fail(cudaErrorInvalidValue);
     const struct oplist *l = graphExec->ops;
@@ -939,6 +991,7 @@ static bool live_event(cudaEvent_t e) { return e && e->magic == EVENT_MAGIC; }
 
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
 {
+    INJECT("cudaEventCreateWithFlags");
     if (!event)
         return fail(cudaErrorInvalidValue);
     struct CUevent_st *e = calloc(1, sizeof *e);
@@ -954,6 +1007,7 @@ cudaError_t cudaEventCreate(cudaEvent_t *event) { return cudaEventCreateWithFlag
 
 cudaError_t cudaEventDestroy(cudaEvent_t event)
 {
+    INJECT("cudaEventDestroy");
     if (!live_event(event)) {
         fakegpu_complain("cudaEventDestroy(%p): not an event (destroyed twice?)", (void *)event);
         return fail(cudaErrorInvalidResourceHandle);
@@ -977,6 +1031,7 @@ static int record_now(void *ctx)
 
 cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
 {
+    INJECT("cudaEventRecord");
     if (!live_event(event))
         return fail(cudaErrorInvalidResourceHandle);
     bool capturing = !is_default_stream(stream) && live_stream(stream) && stream->capturing;
@@ -1010,6 +1065,7 @@ static cudaError_t event_usable(cudaEvent_t e, const char *who)
 
 cudaError_t cudaEventSynchronize(cudaEvent_t event)
 {
+    INJECT("cudaEventSynchronize");
     cudaError_t e = event_usable(event, "cudaEventSynchronize");
     if (e == cudaSuccess && event->queued)
         flush(event->stream);
@@ -1021,6 +1077,7 @@ cudaError_t cudaEventQuery(cudaEvent_t event) { return cudaEventSynchronize(even
 
 cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t start, cudaEvent_t end)
 {
+    INJECT("cudaEventElapsedTime");
     if (!ms)
         return fail(cudaErrorInvalidValue);
     cudaError_t e = event_usable(start, "cudaEventElapsedTime");
@@ -1052,6 +1109,7 @@ static cudaError_t check_device(int device)
 
 cudaError_t cudaGetDeviceCount(int *count)
 {
+    INJECT("cudaGetDeviceCount");
     if (!count)
         return fail(cudaErrorInvalidValue);
     *count = devices();
@@ -1060,6 +1118,7 @@ cudaError_t cudaGetDeviceCount(int *count)
 
 cudaError_t cudaSetDevice(int device)
 {
+    INJECT("cudaSetDevice");
     cudaError_t e = check_device(device);
     if (e == cudaSuccess)
         current_device = device;
@@ -1082,6 +1141,7 @@ static int pci_bus(int d) { return 0x1b + 0x10 * d; }
 
 cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device)
 {
+    INJECT("cudaGetDeviceProperties");
     if (!prop)
         return fail(cudaErrorInvalidValue);
     cudaError_t e = check_device(device);
@@ -1116,6 +1176,7 @@ cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device)
 
 cudaError_t cudaDeviceGetAttribute(int *value, enum cudaDeviceAttr attr, int device)
 {
+    INJECT("cudaDeviceGetAttribute");
     if (!value)
         return fail(cudaErrorInvalidValue);
     cudaError_t e = check_device(device);
@@ -1142,6 +1203,7 @@ cudaError_t cudaDeviceGetAttribute(int *value, enum cudaDeviceAttr attr, int dev
 
 cudaError_t cudaDeviceGetPCIBusId(char *pciBusId, int len, int device)
 {
+    INJECT("cudaDeviceGetPCIBusId");
     if (!pciBusId || len <= 0)
         return fail(cudaErrorInvalidValue);
     cudaError_t e = check_device(device);
@@ -1153,6 +1215,7 @@ cudaError_t cudaDeviceGetPCIBusId(char *pciBusId, int len, int device)
 
 cudaError_t cudaMemGetInfo(size_t *free_bytes, size_t *total)
 {
+    INJECT("cudaMemGetInfo");
     if (!free_bytes || !total)
         return fail(cudaErrorInvalidValue);
     if (devices() == 0)
@@ -1249,6 +1312,7 @@ const char *cudaGetErrorName(cudaError_t error)
 
 cudaError_t cudaMalloc(void **devPtr, size_t size)
 {
+    INJECT("cudaMalloc");
     if (!devPtr)
         return fail(cudaErrorInvalidValue);
     if (devices() == 0)
@@ -1266,6 +1330,7 @@ cudaError_t cudaMalloc(void **devPtr, size_t size)
 /* cudaFree and cudaFreeHost synchronise the current device: its streams' work completes first. */
 cudaError_t cudaFree(void *devPtr)
 {
+    INJECT("cudaFree");
     if (!devPtr)
         return cudaSuccess;
     flush_many(ALL_OF_DEVICE, current_device, NULL);
@@ -1274,6 +1339,7 @@ cudaError_t cudaFree(void *devPtr)
 
 cudaError_t cudaMallocHost(void **ptr, size_t size)
 {
+    INJECT("cudaMallocHost");
     if (!ptr)
         return fail(cudaErrorInvalidValue);
     if (devices() == 0)
@@ -1296,6 +1362,7 @@ cudaError_t cudaHostAlloc(void **pHost, size_t size, unsigned int flags)
 
 cudaError_t cudaFreeHost(void *ptr)
 {
+    INJECT("cudaFreeHost");
     if (!ptr)
         return cudaSuccess;
     flush_many(ALL_OF_DEVICE, current_device, NULL);
@@ -1415,6 +1482,7 @@ static cudaError_t submit_copy(const char *who, cudaStream_t stream, bool sync_c
 
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, enum cudaMemcpyKind kind)
 {
+    INJECT("cudaMemcpy");
     if (devices() == 0)
         return fail(cudaErrorNoDevice);
     if (count == 0)
@@ -1429,6 +1497,7 @@ cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, enum cudaMemcpy
 
 cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, enum cudaMemcpyKind kind, cudaStream_t stream)
 {
+    INJECT("cudaMemcpyAsync");
     if (devices() == 0)
         return fail(cudaErrorNoDevice);
     if (count == 0)
@@ -1439,6 +1508,7 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, enum cudaM
 
 cudaError_t cudaMemset(void *devPtr, int value, size_t count)
 {
+    INJECT("cudaMemset");
     if (devices() == 0)
         return fail(cudaErrorNoDevice);
     if (count == 0)
@@ -1453,6 +1523,7 @@ cudaError_t cudaMemset(void *devPtr, int value, size_t count)
 
 cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t stream)
 {
+    INJECT("cudaMemsetAsync");
     if (devices() == 0)
         return fail(cudaErrorNoDevice);
     if (count == 0)
@@ -1850,6 +1921,7 @@ static int run_kernel(void *ctx)
 cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 gridDim, dim3 blockDim, void **args, size_t sharedMem,
                                cudaStream_t stream)
 {
+    INJECT("__cudaLaunchKernel");
     const struct kernel *k = (const struct kernel *)(void *)kernel;
     if (!k || k < kernels || k >= kernels + n_kernels)
         return fail(cudaErrorInvalidDeviceFunction);
