@@ -78,6 +78,22 @@ jobrefused "--backend nccl needs a GPU: no CUDA device visible here (no CUDA-cap
 [ "$with_mpi" = 1 ] && refused "needs a GPU: no CUDA device visible" 0 "$AR" --memory pinned --sizes 8 -n 2
 FAKEGPU_DEVICES=4
 
+# A runtime call that fails and is handled (the DRAM peak's attribute; the header's device
+# properties) leaves cudaGetLastError set: the kernels' launch checks must not take it for theirs.
+FAKEGPU_CUDA_FAIL=cudaDeviceGetAttribute:0:1 "$BENCH/sb_local" --test dreduce -b 4K -e 4K -n 2 -d float \
+  --json "$TMP/attr.jsonl" >"$TMP/attr.out" 2>&1; rc=$?
+if grep -q '^#define SB_HAVE_NVCC 1' "$top_builddir/config.h"; then
+  check "dreduce with the DRAM peak's cudaDeviceGetAttribute failing: exit 0 (got $rc), peak unknown, reduction verified" \
+    sh -c "[ $rc -eq 0 ] && jq -s -e '.[0].gpu.dram_peak_gbps == 0 and ([.[] | select(.type == \"result\")] | length == 1 and all(.wrong == 0 and .error == null))' '$TMP/attr.jsonl' >/dev/null"
+else
+  skip "dreduce with a failed cudaDeviceGetAttribute: built without nvcc (no device kernels)"
+fi
+export FAKEGPU_CUDA_FAIL=cudaGetDeviceProperties
+job 2 "$AR" --backend nccl --sizes 8,4K -n 2 -d float --json "$TMP/prop.jsonl" >"$TMP/prop.out" 2>&1; rc=$?
+unset FAKEGPU_CUDA_FAIL
+check "cudaGetDeviceProperties failing for the header: exit 0 (got $rc), the header says so, every point exact" \
+  sh -c "[ $rc -eq 0 ] && jq -s -e '(.[0].gpus.cuda.devices[0].error == \"unknown error\") and ([.[] | select(.type == \"result\")] | length == 4 and all(.wrong == 0 and .error == null))' '$TMP/prop.jsonl' >/dev/null"
+
 # ---- the run header sees the fake GPUs (CUDA runtime, NVML by bus id, NCCL)
 job 4 "$AR" --backend nccl --sizes 8 -n 2 -d int32 --json "$TMP/h.jsonl" >"$TMP/h.out" 2>&1; rc=$?
 check "4 ranks on 4 fake GPUs: exit 0 (got $rc)" [ "$rc" -eq 0 ]
