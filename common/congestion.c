@@ -139,7 +139,7 @@ static int64_t measure(struct run *run, struct sb_congestion *c, const struct sb
                        const struct sb_call *call, struct sb_timing *timing, char *error, size_t len)
 {
     sb_run_time_point(run, &c->be, pat, call, 1, timing, error, len);
-    return (run->opt.check && !error[0]) ? sb_run_verify(run, &c->be, call, pat) : -1;
+    return (run->opt.check && !error[0]) ? sb_run_verify(run, &c->be, call, pat, error, len) : -1;
 }
 
 static void keep_impact(struct sb_congestion *c, double impact)
