@@ -119,16 +119,25 @@ static void nccl_free(const struct sb_backend *be, void *p, size_t bytes)
         cudaFree(p);
 }
 
+/* The staging copies run on the backend's stream and are waited for: a plain cudaMemcpy runs on
+ * the legacy default stream, which the non-blocking stream of the NCCL calls does not wait for,
+ * and from pageable memory it returns before its DMA to the device is done. */
+static int stream_copy(const struct sb_backend *be, void *dst, const void *src, size_t bytes,
+                       enum cudaMemcpyKind kind)
+{
+    cudaStream_t stream = state_of(be)->stream;
+    int rc = cuda_code(cudaMemcpyAsync(dst, src, bytes, kind, stream));
+    return rc ? rc : cuda_code(cudaStreamSynchronize(stream));
+}
+
 static int nccl_upload(const struct sb_backend *be, void *dst, const void *host, size_t bytes)
 {
-    (void)be;
-    return cuda_code(cudaMemcpy(dst, host, bytes, cudaMemcpyHostToDevice));
+    return stream_copy(be, dst, host, bytes, cudaMemcpyHostToDevice);
 }
 
 static int nccl_download(const struct sb_backend *be, void *host, const void *src, size_t bytes)
 {
-    (void)be;
-    return cuda_code(cudaMemcpy(host, src, bytes, cudaMemcpyDeviceToHost));
+    return stream_copy(be, host, src, bytes, cudaMemcpyDeviceToHost);
 }
 
 #ifdef SB_HAVE_NVCC

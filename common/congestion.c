@@ -46,7 +46,25 @@ static int make_traffic_buffers(struct sb_congestion *c)
             c->be.free(&c->be, recv, c->traffic_bytes);
         return -1;
     }
-    memset(send, 0x5a, c->traffic_bytes); /* the traffic's content is never checked */
+    /* the traffic's content is never checked; device buffers (NCCL) are written by a copy, never
+     * by the host */
+    int rc = 0;
+    if (c->be.upload) {
+        void *host = malloc(c->traffic_bytes);
+        rc = host ? 0 : -1;
+        if (host) {
+            memset(host, 0x5a, c->traffic_bytes);
+            rc = c->be.upload(&c->be, send, host, c->traffic_bytes);
+            free(host);
+        }
+    } else {
+        memset(send, 0x5a, c->traffic_bytes);
+    }
+    if (rc != 0) {
+        c->be.free(&c->be, send, c->traffic_bytes);
+        c->be.free(&c->be, recv, c->traffic_bytes);
+        return -1;
+    }
     c->traffic = (struct sb_call){.send = send, .recv = recv, .dtype = SB_UINT8, .op = SB_SUM,
                                   .layout = {.count = c->traffic_bytes, .count_per_peer = per_peer,
                                              .send_count = c->traffic_bytes, .recv_count = c->traffic_bytes}};
@@ -121,7 +139,7 @@ static int64_t measure(struct run *run, struct sb_congestion *c, const struct sb
                        const struct sb_call *call, struct sb_timing *timing, char *error, size_t len)
 {
     sb_run_time_point(run, &c->be, pat, call, 1, timing, error, len);
-    return (run->opt.check && !error[0]) ? sb_run_verify(run, &c->be, call, pat) : -1;
+    return (run->opt.check && !error[0]) ? sb_run_verify(run, &c->be, call, pat, error, len) : -1;
 }
 
 static void keep_impact(struct sb_congestion *c, double impact)

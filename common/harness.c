@@ -290,39 +290,60 @@ static int poison_output(struct run *run, const struct sb_backend *be, const str
     return be->upload ? be->upload(be, call->recv, run->staging, bytes) : 0;
 }
 
-/* Wrong elements on this rank; every element counts as wrong when the result cannot be read. */
+/* Wrong elements on this rank, or -1 with *code (a backend error code) when the result cannot be
+ * read. */
 static int64_t wrong_here(struct run *run, const struct sb_backend *be, const struct sb_pattern *pat,
-                          const struct sb_call *call)
+                          const struct sb_call *call, int *code)
 {
     const void *result = call->recv;
     if (checks_on_device(run, be)) {
         int64_t wrong = 0;
-        if (be->count_wrong(be, run->coll->pattern, pat, be->comm->rank, call->recv, pat->layout.recv_count,
-                            &wrong) != 0)
-            return (int64_t)pat->layout.recv_count;
-        return wrong;
+        *code = be->count_wrong(be, run->coll->pattern, pat, be->comm->rank, call->recv, pat->layout.recv_count,
+                                &wrong);
+        return *code ? -1 : wrong;
     }
     if (be->download) {
-        if (be->download(be, run->staging, call->recv, pat->layout.recv_count * sb_dtype_size(pat->dtype)) != 0)
-            return (int64_t)pat->layout.recv_count;
+        *code = be->download(be, run->staging, call->recv, pat->layout.recv_count * sb_dtype_size(pat->dtype));
+        if (*code)
+            return -1;
         result = run->staging;
     }
     return sb_count_wrong(run->coll, pat, be->comm->rank, result);
 }
 
-/* The untimed verification pass: fresh input, poisoned output, one call, count. */
+/* The untimed verification pass: fresh input, poisoned output, one call, count.  When a rank cannot
+ * do it (a copy, the call or the check fails), `error` says so on every rank and -1 is returned:
+ * a check that did not happen is an error, not a count of wrong elements. */
 int64_t sb_run_verify(struct run *run, const struct sb_backend *be, const struct sb_call *call,
-                      const struct sb_pattern *pat)
+                      const struct sb_pattern *pat, char *error, size_t len)
 {
+    const char *step = "poisoning the output";
     int rc = poison_output(run, be, pat, call);
-    if (rc == 0 && call->in_place)
+    if (rc == 0 && call->in_place) {
+        step = "writing the input";
         rc = put_input(run, be, pat, call);
+    }
     sb_watchdog_progress(run->watchdog); /* filling a large buffer is progress, not a hang */
-    if (rc == 0)
+    if (rc == 0) {
+        step = "the checked call";
         rc = run->coll->run(be, call);
+    }
     sb_watchdog_progress(run->watchdog);
-    int64_t wrong = rc ? (int64_t)pat->layout.recv_count : wrong_here(run, be, pat, call);
+    int64_t wrong = -1;
+    if (rc == 0) {
+        step = "reading the result";
+        wrong = wrong_here(run, be, pat, call, &rc);
+    }
     sb_watchdog_progress(run->watchdog);
+    int64_t failed = sb_comm_sum_int64(be->comm, rc != 0);
+    if (failed > 0) {
+        char msg[256] = "";
+        if (rc)
+            be->strerror(be, rc, msg, sizeof msg);
+        snprintf(error, len, "the check failed on %lld rank(s)%s%s%s%s", (long long)failed, rc ? " (" : "",
+                 rc ? step : "", rc ? "): " : "", msg);
+        return -1;
+    }
     return sb_comm_sum_int64(be->comm, wrong);
 }
 
@@ -404,7 +425,7 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
         sb_run_time_point(run, &run->be, &pat, &call, 1, &timing, error, sizeof error);
     if (batched && !error[0])
         sb_run_time_point(run, &run->be, &pat, &call, run->opt.batch, &batch, error, sizeof error);
-    int64_t wrong = (run->opt.check && !error[0]) ? sb_run_verify(run, &run->be, &call, &pat) : -1;
+    int64_t wrong = (run->opt.check && !error[0]) ? sb_run_verify(run, &run->be, &call, &pat, error, sizeof error) : -1;
     sb_watchdog_disarm(run->watchdog);
     const struct sb_timing *main_timing = per_call ? &timing : &batch;
     double *per_rank = run->opt.per_rank ? gather_per_rank(run, main_timing) : NULL;

@@ -64,6 +64,11 @@ unsigned grid_for(size_t count)
     return static_cast<unsigned>(want < kMaxBlocks ? want : kMaxBlocks);
 }
 
+// A launch's error is read with cudaGetLastError, which returns the last error of any runtime
+// call of this thread: clear_stale_error() before each launch, so that an earlier call that
+// failed and was handled (a device attribute, a property for the header) is not blamed on it.
+void clear_stale_error() { (void)cudaGetLastError(); }
+
 int finish(cudaStream_t stream)
 {
     cudaError_t e = cudaGetLastError();
@@ -74,6 +79,7 @@ template <class E>
 int launch_fill(sb_pattern_kind kind, const sb_pattern_args &a, int rank, void *buf, size_t count,
                 cudaStream_t stream)
 {
+    clear_stale_error();
     fill_kernel<E><<<grid_for(count), kThreads, 0, stream>>>(kind, a, rank, static_cast<typename E::S *>(buf),
                                                                count);
     return finish(stream);
@@ -83,6 +89,7 @@ template <class E>
 int launch_count(sb_pattern_kind kind, const sb_pattern_args &a, int rank, const void *buf, size_t count,
                  unsigned long long *counter, cudaStream_t stream)
 {
+    clear_stale_error();
     count_kernel<E><<<grid_for(count), kThreads, 0, stream>>>(
         kind, a, rank, static_cast<const typename E::S *>(buf), count, counter);
     return finish(stream);

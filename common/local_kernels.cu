@@ -111,16 +111,21 @@ bool aligned16(const ptrs &p, int k)
     return ok;
 }
 
+// cudaGetLastError after a launch returns the last error of any runtime call of this thread: it
+// is cleared before each launch, so that an earlier call that failed and was handled (a device
+// attribute for the DRAM peak) is not blamed on the kernel.
 template <class Op> int launch_reduce(const ptrs &p, int k, size_t count, int blocks)
 {
     constexpr int V = 16 / sizeof(typename Op::S);
     size_t n_vec = aligned16(p, k) ? count / V : 0;
+    (void)cudaGetLastError();
     reduce_kernel<Op, V><<<grid_for(n_vec > 0 ? n_vec : count, blocks), kThreads>>>(p, k, n_vec, count);
     return static_cast<int>(cudaGetLastError());
 }
 
 template <class Op> int launch_fill(const ptrs &p, int k, size_t count, uint64_t modulus, int blocks)
 {
+    (void)cudaGetLastError();
     fill_kernel<Op><<<grid_for(count, blocks), kThreads>>>(p, k, count, modulus);
     cudaError_t e = cudaGetLastError();
     return static_cast<int>(e != cudaSuccess ? e : cudaDeviceSynchronize());

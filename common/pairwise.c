@@ -115,7 +115,7 @@ static void measure_mine(struct run *run, const struct round *rd, const struct s
     sb_watchdog_arm(run->watchdog, what, size->bytes);
     struct sb_timing timing;
     sb_run_time_point(run, be, &pat, &call, 1, &timing, error, len);
-    int64_t wrong = (run->opt.check && !error[0]) ? sb_run_verify(run, be, &call, &pat) : -1;
+    int64_t wrong = (run->opt.check && !error[0]) ? sb_run_verify(run, be, &call, &pat, error, len) : -1;
     sb_watchdog_disarm(run->watchdog);
     mine[F_ROOT] = be->comm->rank == 0;
     mine[F_PAIR_RANK] = be->comm->rank;

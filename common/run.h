@@ -68,9 +68,10 @@ struct run {
  * empty.  Every rank of be->comm calls it. */
 void sb_run_time_point(struct run *run, const struct sb_backend *be, const struct sb_pattern *pat,
                        const struct sb_call *call, int calls, struct sb_timing *timing, char *error, size_t len);
-/* The untimed verification pass on the ranks of `be`: wrong elements summed over them. */
+/* The untimed verification pass on the ranks of `be`: wrong elements summed over them, or -1 with
+ * `error` filled (on every rank) when some rank could not check. */
 int64_t sb_run_verify(struct run *run, const struct sb_backend *be, const struct sb_call *call,
-                      const struct sb_pattern *pat);
+                      const struct sb_pattern *pat, char *error, size_t len);
 /* Rank 0: writes the record and keeps the running totals and the progress line. */
 void sb_run_record(struct run *run, const struct sb_record *rec, const char *what);
 /* "AllReduce of 64 bytes (float sum, in-place)" for the progress line and the watchdog. */

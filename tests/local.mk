@@ -121,6 +121,38 @@ tests/integration/libsbncclfault.so: $(top_srcdir)/tests/integration/nccl_fault.
 endif
 EXTRA_DIST += tests/integration/nccl_fault.c
 
+# fakegpu: CPU test doubles of libcudart.so.13 and libnccl.so.2 (tests/fakegpu/, test only), put
+# before the real ones with LD_LIBRARY_PATH by tests/integration/fakegpu.sh, so that the GPU code
+# paths of the real benchmarks run on a machine without a GPU.  Their SONAMEs are the real ones;
+# the NCCL double moves data through MPI in an MPI build (mpicc is CC there), else between threads.
+fakegpu_sources = tests/fakegpu/fake_cudart.c tests/fakegpu/fake_nccl.c tests/fakegpu/fakegpu.h \
+	tests/fakegpu/cudart.map tests/fakegpu/nvidia-smi
+EXTRA_DIST += $(fakegpu_sources) tests/integration/fakegpu.sh tests/fakegpu/fakegpu_probe.c
+if HAVE_NCCL
+fakegpu_libs = tests/fakegpu/lib/libcudart.so.13 tests/fakegpu/lib/libnccl.so.2
+check_DATA += $(fakegpu_libs)
+CLEANFILES += $(fakegpu_libs)
+TESTS += tests/integration/fakegpu.sh
+check_PROGRAMS += tests/fakegpu/fakegpu_probe
+tests_fakegpu_fakegpu_probe_SOURCES = tests/fakegpu/fakegpu_probe.c
+tests_fakegpu_fakegpu_probe_CPPFLAGS = $(AM_CPPFLAGS) $(CUDA_CPPFLAGS) $(NCCL_CPPFLAGS)
+tests_fakegpu_fakegpu_probe_LDADD = $(NCCL_LDFLAGS) $(NCCL_LIBS) $(CUDA_LDFLAGS) $(CUDA_LIBS) -lpthread
+FAKEGPU_CFLAGS = $(SB_CFLAGS) -O2 -I$(top_srcdir)/common $(CUDA_CPPFLAGS) $(NCCL_CPPFLAGS)
+if HAVE_MPI
+FAKEGPU_TRANSPORT = -DFAKEGPU_WITH_MPI
+endif
+tests/fakegpu/lib/libcudart.so.13: $(top_srcdir)/tests/fakegpu/fake_cudart.c $(top_srcdir)/tests/fakegpu/fakegpu.h \
+		$(top_srcdir)/tests/fakegpu/cudart.map $(top_srcdir)/common/pattern_formula.h
+	@mkdir -p tests/fakegpu/lib
+	$(AM_V_CC)$(CC) -shared -fPIC $(FAKEGPU_CFLAGS) -Wl,--as-needed -Wl,-soname,libcudart.so.13 \
+		-Wl,--version-script=$(top_srcdir)/tests/fakegpu/cudart.map -o $@ $(top_srcdir)/tests/fakegpu/fake_cudart.c -lpthread
+tests/fakegpu/lib/libnccl.so.2: $(top_srcdir)/tests/fakegpu/fake_nccl.c $(top_srcdir)/tests/fakegpu/fakegpu.h \
+		tests/fakegpu/lib/libcudart.so.13
+	@mkdir -p tests/fakegpu/lib
+	$(AM_V_CC)$(CC) -shared -fPIC $(FAKEGPU_CFLAGS) $(FAKEGPU_TRANSPORT) -Wl,-soname,libnccl.so.2 -o $@ \
+		$(top_srcdir)/tests/fakegpu/fake_nccl.c tests/fakegpu/lib/libcudart.so.13 -lpthread
+endif
+
 # A stand-in NVML for tests/unit/test_gpuinfo (loaded through SB_NVML_LIBRARY; test only).
 check_DATA += tests/unit/libsbfakenvml.so
 CLEANFILES += tests/unit/libsbfakenvml.so

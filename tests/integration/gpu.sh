@@ -41,7 +41,8 @@ if grep -q 'needs a GPU: no CUDA device visible' "$TMP/g.err"; then
 fi
 
 # A GPU machine: one rank per GPU (at least one), every collective, exact.  Checked on the GPU
-# (no copy to the host) where nvcc built the kernels, else on the host.
+# (no copy to the host) where nvcc built the kernels, else on the host.  SB_TEST_GPU_SIZES replaces
+# the sweep's sizes (fakegpu.sh: the CPU test doubles would take minutes at 64M).
 gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
 [ "$gpus" -ge 1 ] || gpus=1
 where=host
@@ -49,7 +50,7 @@ grep -q '^#define SB_HAVE_NVCC 1' "$top_builddir/config.h" && where=device
 for b in allreduce alltoall allgather reduce_scatter broadcast sendrecv; do
   ops=""; [ "$b" = allreduce ] || [ "$b" = reduce_scatter ] && ops="-o all"
   # shellcheck disable=SC2086
-  mpi "$gpus" "$BENCH/sb_$b" --backend nccl --sizes 8,4K,1M,64M -n 5 -d all $ops --json "$TMP/$b.jsonl" \
+  mpi "$gpus" "$BENCH/sb_$b" --backend nccl --sizes "${SB_TEST_GPU_SIZES:-8,4K,1M,64M}" -n 5 -d all $ops --json "$TMP/$b.jsonl" \
     >"$TMP/$b.out" 2>&1
   rc=$?
   check "nccl sb_$b on $gpus GPU(s): exit 0 (got $rc)" [ "$rc" -eq 0 ]
@@ -90,7 +91,7 @@ else
   skip "nccl sb_pairs: needs 2 GPUs (NCCL refuses two ranks on one GPU), this node has $gpus"
 fi
 if [ "$gpus" -ge 4 ]; then
-  mpi "$gpus" "$AR" --backend nccl --sizes 8,1M -n 5 --background alltoall --json "$TMP/bg.jsonl" >"$TMP/bg.out" 2>&1
+  mpi "$gpus" "$AR" --backend nccl --sizes 8,1M -n 5 --inplace 0 --background alltoall --json "$TMP/bg.jsonl" >"$TMP/bg.out" 2>&1
   rc=$?
   check "nccl --background alltoall on $gpus GPUs: exit 0, impact recorded, exact (got $rc)" \
     sh -c "[ $rc -eq 0 ] && jq -s -e '[.[] | select(.type == \"result\")] | length == 2 and all(.wrong == 0 and .congestion.impact > 0)' '$TMP/bg.jsonl' >/dev/null"

@@ -46,15 +46,17 @@ if grep -q 'no CUDA device visible' "$TMP/probe"; then
 fi
 
 # A GPU machine.  run_gpu NP COLL MODE: MODE staged (SB_MPI_CUDA_AWARE=0), auto (the library
-# decides) or pinned; 2 ranks share GPU 0 (allowed for MPI).  Every dtype, every op, both places.
+# decides), aware (SB_MPI_CUDA_AWARE=1: only where MPI takes device buffers) or pinned; 2 ranks
+# share GPU 0 (allowed for MPI).  Every dtype, every op, both places.  SB_TEST_MPI_MODES picks the
+# modes (default: staged auto pinned), SB_TEST_GPU_SIZES the sizes.
 run_gpu() {
   np=$1 b=$2 mode=$3 f="$TMP/$1.$2.$3"
   ops=""; [ "$b" = allreduce ] && ops="-o all"
   mem=device; [ "$mode" = pinned ] && mem=pinned
   dev=""; [ "$np" -gt 1 ] && dev="--device 0"
   # shellcheck disable=SC2086
-  (if [ "$mode" = staged ]; then export SB_MPI_CUDA_AWARE=0; else unset SB_MPI_CUDA_AWARE; fi
-   mpi "$np" "$BENCH/sb_$b" --memory "$mem" $dev --sizes 8,4K,1M -n 3 -w 1 -d all $ops --inplace 2 \
+  (case $mode in staged) export SB_MPI_CUDA_AWARE=0 ;; aware) export SB_MPI_CUDA_AWARE=1 ;; *) unset SB_MPI_CUDA_AWARE ;; esac
+   mpi "$np" "$BENCH/sb_$b" --memory "$mem" $dev --sizes "${SB_TEST_GPU_SIZES:-8,4K,1M}" -n 3 -w 1 -d all $ops --inplace 2 \
      --json "$f.jsonl" >"$f.out" 2>&1)
   rc=$?
   what="mpi sb_$b --memory $mem ($mode), $np rank(s)"
@@ -70,6 +72,8 @@ run_gpu() {
   case $mode in
   staged) check "$what: backend mpi-staged, memory device, staging copies in the timing" \
             jq_all "$f.jsonl" '.backend == "mpi-staged" and .memory == "device" and (.timing | test("staging copies are included"))' ;;
+  aware) check "$what: backend mpi-cuda (device buffers to MPI), memory device" \
+           jq_all "$f.jsonl" '.backend == "mpi-cuda" and .memory == "device" and (.timing | test("CUDA-aware"))' ;;
   auto) be=$(jq -r 'select(.type == "result") | .backend' "$f.jsonl" | head -1)
         check "$what: backend mpi-cuda or mpi-staged (got $be), memory device" \
           jq_all "$f.jsonl" '(.backend == "mpi-cuda" or .backend == "mpi-staged") and .memory == "device"' ;;
@@ -78,7 +82,7 @@ run_gpu() {
 }
 for np in 1 2; do
   for b in allreduce alltoall; do
-    for mode in staged auto pinned; do
+    for mode in ${SB_TEST_MPI_MODES:-staged auto pinned}; do
       run_gpu "$np" "$b" "$mode"
     done
   done

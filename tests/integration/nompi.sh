@@ -42,13 +42,14 @@ if grep -q 'needs a GPU: no CUDA device visible' "$TMP/g.err"; then
   done_testing
 fi
 
-# A GPU machine: every GPU driven by a thread of one process, every collective, exact.
+# A GPU machine: every GPU driven by a thread of one process, every collective, exact
+# (SB_TEST_GPU_SIZES replaces the sweep's sizes, as in gpu.sh).
 gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
 [ "$gpus" -ge 1 ] || gpus=1
 for b in allreduce alltoall allgather reduce_scatter broadcast sendrecv; do
   ops=""; [ "$b" = allreduce ] || [ "$b" = reduce_scatter ] && ops="-o all"
   # shellcheck disable=SC2086
-  timeout -k 10 "${SB_TEST_TIMEOUT:-180}" "$BENCH/sb_$b" -g "$gpus" --sizes 8,4K,1M,64M -n 5 -d all $ops \
+  timeout -k 10 "${SB_TEST_TIMEOUT:-180}" "$BENCH/sb_$b" -g "$gpus" --sizes "${SB_TEST_GPU_SIZES:-8,4K,1M,64M}" -n 5 -d all $ops \
     --json "$TMP/$b.jsonl" >"$TMP/$b.out" 2>&1
   rc=$?
   check "-g $gpus sb_$b: exit 0 (got $rc)" [ "$rc" -eq 0 ]
