@@ -94,6 +94,17 @@ unset FAKEGPU_CUDA_FAIL
 check "cudaGetDeviceProperties failing for the header: exit 0 (got $rc), the header says so, every point exact" \
   sh -c "[ $rc -eq 0 ] && jq -s -e '(.[0].gpus.cuda.devices[0].error == \"unknown error\") and ([.[] | select(.type == \"result\")] | length == 4 and all(.wrong == 0 and .error == null))' '$TMP/prop.jsonl' >/dev/null"
 
+# A check that cannot run (the copy of the count, or of the result, failing) fails the point with
+# the reason; it is not a count of wrong elements.
+# With the kernels the first cudaMemcpyAsync is the count's; without, the result's download comes after
+# two input uploads (per-call and batch timing) and the poison's.  Twice: -g 2 ranks share a process.
+n=0; grep -q '^#define SB_HAVE_NVCC 1' "$top_builddir/config.h" || n=3
+export FAKEGPU_CUDA_FAIL=cudaMemcpyAsync:$n:2
+job 2 "$AR" --backend nccl --sizes 8 -n 1 -w 0 -d float --inplace 0 --json "$TMP/chk.jsonl" >"$TMP/chk.out" 2>&1; rc=$?
+unset FAKEGPU_CUDA_FAIL
+check "the check's copy failing: exit 1 (got $rc), the point failed saying why, wrong null (not a count)" \
+  sh -c "[ $rc -eq 1 ] && jq -s -e '[.[] | select(.type == \"result\")] | length == 1 and all(.wrong == null and (.error | test(\"the check failed on [12] rank.s. .reading the result.: CUDA: unknown error\")))' '$TMP/chk.jsonl' >/dev/null"
+
 # ---- the run header sees the fake GPUs (CUDA runtime, NVML by bus id, NCCL)
 job 4 "$AR" --backend nccl --sizes 8 -n 2 -d int32 --json "$TMP/h.jsonl" >"$TMP/h.out" 2>&1; rc=$?
 check "4 ranks on 4 fake GPUs: exit 0 (got $rc)" [ "$rc" -eq 0 ]
