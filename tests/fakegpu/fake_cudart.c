@@ -11,6 +11,8 @@
  *                       kernel launch is __cudaLaunchKernel) fails with cudaErrorUnknown after N
  *                       calls that pass (default 0), M times (default: from then on), to exercise
  *                       the callers' error paths
+ *   FAKEGPU_FAIL_RANK=R  FAKEGPU_CUDA_FAIL and FAKEGPU_NCCL_FAIL apply only in the process of MPI
+ *                       rank R (OMPI_COMM_WORLD_RANK, PMIX_RANK or PMI_RANK): one rank failing alone
  *   FAKEGPU_LOG=FILE    every "fakegpu:" line is also appended to FILE (tests check that a run
  *                       said nothing)
  *   FAKEGPU_PROTECT=0   device memory stays readable by the host (CUDA-aware MPI emulation:
@@ -134,6 +136,21 @@ static cudaError_t fail(cudaError_t e)
 
 int fakegpu_current_device(void) { return current_device; }
 
+/* FAKEGPU_FAIL_RANK: whether failures are injected in this process (its launcher's rank). */
+int fakegpu_fail_here(void)
+{
+    const char *want = getenv("FAKEGPU_FAIL_RANK");
+    if (!want || !*want)
+        return 1;
+    const char *vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *r = getenv(vars[i]);
+        if (r && *r)
+            return strcmp(r, want) == 0;
+    }
+    return strcmp(want, "0") == 0; /* a process without a launcher is rank 0 */
+}
+
 /* FAKEGPU_CUDA_FAIL=F[:N[:M]]: whether this call of F is to fail (said once per process). */
 static bool injected(const char *fn)
 {
@@ -141,7 +158,7 @@ static bool injected(const char *fn)
     static atomic_int said;
     const char *want = getenv("FAKEGPU_CUDA_FAIL");
     size_t len = strlen(fn);
-    if (!want || strncmp(want, fn, len) != 0 || (want[len] != '\0' && want[len] != ':'))
+    if (!want || strncmp(want, fn, len) != 0 || (want[len] != '\0' && want[len] != ':') || !fakegpu_fail_here())
         return false;
     char *end = NULL;
     long after = want[len] == ':' ? strtol(want + len + 1, &end, 10) : 0;

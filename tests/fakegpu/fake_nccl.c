@@ -17,7 +17,8 @@
  * each cudaGraphLaunch; a failure while it runs is reported by ncclCommGetAsyncError.  Two ranks of one communicator on one GPU are refused as NCCL refuses
  * them ("Duplicate GPU detected").
  *
- *   FAKEGPU_NCCL_FAIL=<function>  that function (e.g. ncclAllReduce) returns ncclSystemError
+ *   FAKEGPU_NCCL_FAIL=<function>  that function (e.g. ncclAllReduce) returns ncclSystemError (in
+ *                                 the process of rank FAKEGPU_FAIL_RANK only, when that is set)
  *
  * Misuse returns NCCL's error and prints a "fakegpu:" line on stderr. */
 #define _GNU_SOURCE
@@ -66,7 +67,7 @@ static bool injected(const char *fn)
 {
     static atomic_int said;
     const char *want = getenv("FAKEGPU_NCCL_FAIL");
-    if (!want || strcmp(want, fn) != 0)
+    if (!want || strcmp(want, fn) != 0 || !fakegpu_fail_here())
         return false;
     pthread_mutex_lock(&error_lock);
     snprintf(last_error, sizeof last_error, "%s: failure injected (FAKEGPU_NCCL_FAIL=%s)", fn, fn);
