@@ -103,9 +103,12 @@ static void log_line(const char *line)
     int fd = path && *path ? open(path, O_WRONLY | O_APPEND | O_CREAT, 0644) : -1;
     if (fd < 0)
         return;
+    char buf[1100];
     size_t n = strlen(line);
-    ssize_t w = write(fd, line, n);
-    w = write(fd, "\n", 1);
+    n = n < sizeof buf - 1 ? n : sizeof buf - 1;
+    memcpy(buf, line, n);
+    buf[n++] = '\n'; /* one write: lines of several processes do not mix */
+    ssize_t w = write(fd, buf, n);
     (void)w;
     close(fd);
 }
