@@ -303,12 +303,16 @@ static int capture_graph(const struct sb_backend *be, const struct sb_collective
     drop_graph(g);
     cudaGraph_t graph = NULL;
     int rc = cuda_code(cudaStreamBeginCapture(s->stream, cudaStreamCaptureModeThreadLocal));
-    for (int j = 0; j < g->calls && rc == 0; j++)
-        rc = coll->run(be, c);
-    int end = cuda_code(cudaStreamEndCapture(s->stream, &graph));
-    rc = rc ? rc : end;
+    if (rc == 0) { /* a capture that began is ended, whatever the calls did */
+        for (int j = 0; j < g->calls && rc == 0; j++)
+            rc = coll->run(be, c);
+        int end = cuda_code(cudaStreamEndCapture(s->stream, &graph));
+        rc = rc ? rc : end;
+    }
     if (rc == 0)
         rc = cuda_code(cudaGraphInstantiate(&g->exec, graph, 0));
+    if (rc != 0)
+        g->exec = NULL; /* no graph: the calls are made one by one */
     if (graph)
         cudaGraphDestroy(graph);
     g->coll = coll;
