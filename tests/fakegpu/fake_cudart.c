@@ -862,6 +862,7 @@ struct CUgraphExec_st {
 };
 #define GRAPH_MAGIC 0x47524150u
 #define EXEC_MAGIC 0x45584543u
+static atomic_int live_graphs, live_execs;
 
 cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *pGraph)
 {
@@ -895,6 +896,7 @@ cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *pGraph)
         return fail(cudaErrorMemoryAllocation);
     }
     *g = (struct CUgraph_st){GRAPH_MAGIC, l};
+    atomic_fetch_add(&live_graphs, 1);
     *pGraph = g;
     return cudaSuccess;
 }
@@ -925,6 +927,7 @@ cudaError_t cudaGraphInstantiate(cudaGraphExec_t *pGraphExec, cudaGraph_t graph,
         return fail(cudaErrorMemoryAllocation);
     atomic_fetch_add(&graph->ops->refs, 1); /* the exec outlives the graph it came from */
     *x = (struct CUgraphExec_st){EXEC_MAGIC, graph->ops};
+    atomic_fetch_add(&live_execs, 1);
     *pGraphExec = x;
     return cudaSuccess;
 }
@@ -937,6 +940,7 @@ cudaError_t cudaGraphDestroy(cudaGraph_t graph)
         return fail(cudaErrorInvalidValue);
     }
     graph->magic = 0;
+    atomic_fetch_sub(&live_graphs, 1);
     oplist_release(graph->ops);
     free(graph);
     return cudaSuccess;
@@ -950,6 +954,7 @@ cudaError_t cudaGraphExecDestroy(cudaGraphExec_t graphExec)
         return fail(cudaErrorInvalidValue);
     }
     graphExec->magic = 0;
+    atomic_fetch_sub(&live_execs, 1);
     oplist_release(graphExec->ops);
     free(graphExec);
     return cudaSuccess;
@@ -999,6 +1004,7 @@ struct CUevent_st {
     double t;                   /* seconds, CLOCK_MONOTONIC, when the stream reached it */
 };
 #define EVENT_MAGIC 0x45564e54u
+static atomic_int live_events;
 
 static double now(void)
 {
@@ -1019,6 +1025,7 @@ cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
         return fail(cudaErrorMemoryAllocation);
     e->magic = EVENT_MAGIC;
     e->flags = flags;
+    atomic_fetch_add(&live_events, 1);
     *event = e;
     return cudaSuccess;
 }
@@ -1033,6 +1040,7 @@ cudaError_t cudaEventDestroy(cudaEvent_t event)
         return fail(cudaErrorInvalidResourceHandle);
     }
     event->magic = 0;
+    atomic_fetch_sub(&live_events, 1);
     free(event);
     return cudaSuccess;
 }
@@ -2005,4 +2013,33 @@ cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 gridDim, dim3 blockDim,
     e = (cudaError_t)fakegpu_submit(stream, k->name, run_kernel, l, free, acc, nacc, FAKEGPU_QUEUED);
     /* an execution error shows at the next synchronisation (sticky), a launch error here */
     return execution_error(e) ? cudaSuccess : fail(e);
+}
+
+/* ------------------------------------------------------------------ at exit */
+
+/* What the program did not free or destroy is said at its exit (a leak the tests can see). */
+__attribute__((destructor)) static void report_leaks(void)
+{
+    size_t dev = 0, dev_bytes = 0, pinned = 0, pinned_bytes = 0;
+    int n_streams = 0;
+    pthread_mutex_lock(&table_lock);
+    for (const struct alloc *a = table; a; a = a->next) {
+        if (a->device >= 0) {
+            dev++;
+            dev_bytes += a->size;
+        } else {
+            pinned++;
+            pinned_bytes += a->size;
+        }
+    }
+    pthread_mutex_unlock(&table_lock);
+    pthread_mutex_lock(&stream_lock);
+    for (const struct CUstream_st *s = streams; s; s = s->next)
+        n_streams++;
+    pthread_mutex_unlock(&stream_lock);
+    int ev = atomic_load(&live_events), gr = atomic_load(&live_graphs), ex = atomic_load(&live_execs);
+    if (dev || pinned || n_streams || ev || gr || ex)
+        fakegpu_complain("at exit, not released: %zu cudaMalloc buffer(s) (%zu bytes), %zu cudaMallocHost buffer(s) "
+                         "(%zu bytes), %d stream(s), %d event(s), %d graph(s), %d graph exec(s)", dev, dev_bytes,
+                         pinned, pinned_bytes, n_streams, ev, gr, ex);
 }

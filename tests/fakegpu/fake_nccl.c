@@ -283,6 +283,16 @@ struct ncclComm {
 
 static bool valid_comm(const struct ncclComm *c) { return c && c->magic == COMM_MAGIC; }
 
+static atomic_int live_comms;
+
+/* Communicators not destroyed are said at exit (a leak the tests can see). */
+__attribute__((destructor)) static void report_leaks(void)
+{
+    int n = atomic_load(&live_comms);
+    if (n)
+        fakegpu_complain("at exit, not released: %d NCCL communicator(s) (ncclCommDestroy)", n);
+}
+
 static void tg_barrier(struct tgroup *g)
 {
     pthread_mutex_lock(&g->lock);
@@ -358,6 +368,7 @@ static ncclResult_t new_comm(struct ncclComm **out, int rank, int nranks, int de
     if (!c)
         return nccl_fail(ncclSystemError, "out of host memory for a communicator");
     *c = (struct ncclComm){.magic = COMM_MAGIC, .rank = rank, .nranks = nranks, .device = device, .transport = t};
+    atomic_fetch_add(&live_comms, 1);
     *out = c;
     return ncclSuccess;
 }
@@ -632,6 +643,7 @@ ncclResult_t ncclCommDestroy(ncclComm_t comm)
         return nccl_fail(ncclInvalidArgument, "ncclCommDestroy(%p): not a communicator (destroyed twice?)",
                          (void *)comm);
     comm->magic = 0;
+    atomic_fetch_sub(&live_comms, 1);
     if (comm->transport == T_THREADS) {
         tg_release(comm->tg);
     } else {
