@@ -1000,6 +1000,7 @@ struct CUevent_st {
     unsigned flags;
     bool recorded, in_capture;
     bool queued;                /* recorded on a stream whose queue has not reached it yet */
+    int device;                 /* current at its creation: it records on that device's streams only */
     struct CUstream_st *stream; /* where, when queued */
     double t;                   /* seconds, CLOCK_MONOTONIC, when the stream reached it */
 };
@@ -1025,6 +1026,7 @@ cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
         return fail(cudaErrorMemoryAllocation);
     e->magic = EVENT_MAGIC;
     e->flags = flags;
+    e->device = current_device;
     atomic_fetch_add(&live_events, 1);
     *event = e;
     return cudaSuccess;
@@ -1062,6 +1064,11 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
     INJECT("cudaEventRecord");
     if (!live_event(event))
         return fail(cudaErrorInvalidResourceHandle);
+    int device;
+    if (fakegpu_stream_device(stream, &device) == cudaSuccess && device != event->device) {
+        fakegpu_complain("cudaEventRecord: an event of device %d on a stream of device %d", event->device, device);
+        return fail(cudaErrorInvalidResourceHandle);
+    }
     bool capturing = !is_default_stream(stream) && live_stream(stream) && stream->capturing;
     cudaError_t e = (cudaError_t)fakegpu_submit(stream, "cudaEventRecord", record_now, event, NULL, NULL, 0,
                                                 FAKEGPU_QUEUED);
