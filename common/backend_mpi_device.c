@@ -178,7 +178,8 @@ static int mpid_barrier(const struct sb_backend *be)
 
 /* Device input -> pinned, MPI on the pinned copies, result -> device.  The input is what the
  * call reads: the send buffer, or in place (send == recv) the receive buffer, as long as the
- * longer of the two (in-place ReduceScatter reads a whole send buffer's worth from it). */
+ * longer of the two (in-place ReduceScatter reads a whole send buffer's worth from it).  The MPI
+ * call is made even when the copy in failed: the other ranks make it, and would wait for this one. */
 static int staged_call(struct mpid_state *s, const struct sb_call *c, sb_call_fn fn)
 {
     size_t elem = sb_dtype_size(c->dtype), send = c->layout.send_count, recv = c->layout.recv_count;
@@ -188,8 +189,8 @@ static int staged_call(struct mpid_state *s, const struct sb_call *c, sb_call_fn
     host.send = in;
     host.recv = s->stage_recv;
     int rc = cuda_code(cudaMemcpy(in, c->send, in_bytes, cudaMemcpyDeviceToHost));
-    if (rc == 0)
-        rc = fn(&s->inner, &host);
+    int mrc = fn(&s->inner, &host);
+    rc = rc ? rc : mrc;
     if (rc == 0)
         rc = cuda_code(cudaMemcpy(c->recv, host.recv, c->layout.recv_count * elem, cudaMemcpyHostToDevice));
     return rc;

@@ -331,12 +331,16 @@ static int capture_graph(const struct sb_backend *be, const struct sb_collective
     drop_graph(g);
     cudaGraph_t graph = NULL;
     int rc = cuda_code(cudaStreamBeginCapture(s->stream, cudaStreamCaptureModeThreadLocal));
-    for (int j = 0; j < g->calls && rc == 0; j++)
-        rc = coll->run(be, c);
-    int end = cuda_code(cudaStreamEndCapture(s->stream, &graph));
-    rc = rc ? rc : end;
+    if (rc == 0) { /* a capture that began is ended, whatever the calls did */
+        for (int j = 0; j < g->calls && rc == 0; j++)
+            rc = coll->run(be, c);
+        int end = cuda_code(cudaStreamEndCapture(s->stream, &graph));
+        rc = rc ? rc : end;
+    }
     if (rc == 0)
         rc = cuda_code(cudaGraphInstantiate(&g->exec, graph, 0));
+    if (rc != 0)
+        g->exec = NULL; /* no graph: the calls are made one by one */
     if (graph)
         cudaGraphDestroy(graph);
     g->coll = coll;
@@ -344,22 +348,29 @@ static int capture_graph(const struct sb_backend *be, const struct sb_collective
     return rc;
 }
 
-/* n calls back to back (or the point's graph), CUDA events around them, one wait at the end. */
+/* n calls back to back (or the point's graph), CUDA events around them, one wait at the end.  The
+ * calls are made whatever failed on this rank before them (an event, the graph's capture or its
+ * launch): every other rank makes them, and NCCL would wait for this one forever. */
 static int nccl_time_calls(const struct sb_backend *be, const struct sb_collective *coll, const struct sb_call *c,
                            int n, double *seconds)
 {
     struct nccl_state *s = state_of(be);
-    int use_graph = s->graph.calls > 0 && n == s->graph.calls, rc = 0;
+    int use_graph = s->graph.calls > 0 && n == s->graph.calls, rc = 0, launched = 0;
     *seconds = 0;
     s->deferred = 1;
     if (use_graph && !same_point(&s->graph, coll, c))
         rc = capture_graph(be, coll, c);
-    if (rc == 0)
-        rc = cuda_code(cudaEventRecord(s->start, s->stream));
-    if (rc == 0 && use_graph)
-        rc = cuda_code(cudaGraphLaunch(s->graph.exec, s->stream));
-    for (int j = 0; j < n && rc == 0 && !use_graph; j++)
-        rc = coll->run(be, c);
+    int start = cuda_code(cudaEventRecord(s->start, s->stream));
+    rc = rc ? rc : start;
+    if (use_graph && s->graph.exec) {
+        int launch = cuda_code(cudaGraphLaunch(s->graph.exec, s->stream));
+        launched = launch == 0;
+        rc = rc ? rc : launch;
+    }
+    for (int j = 0; j < n && !launched; j++) {
+        int one = coll->run(be, c);
+        rc = rc ? rc : one;
+    }
     s->deferred = 0;
     int rec = cuda_code(cudaEventRecord(s->stop, s->stream));
     int wait = cuda_code(cudaStreamSynchronize(s->stream));

@@ -324,13 +324,16 @@ int64_t sb_run_verify(struct run *run, const struct sb_backend *be, const struct
         rc = put_input(run, be, pat, call);
     }
     sb_watchdog_progress(run->watchdog); /* filling a large buffer is progress, not a hang */
-    if (rc == 0) {
+    /* every rank makes the checked call, or none: a rank that skipped it would leave the others
+     * waiting in the collective */
+    int unprepared = sb_comm_max_int(be->comm, rc != 0);
+    if (!unprepared) {
         step = "the checked call";
         rc = run->coll->run(be, call);
     }
     sb_watchdog_progress(run->watchdog);
     int64_t wrong = -1;
-    if (rc == 0) {
+    if (!unprepared && rc == 0) {
         step = "reading the result";
         wrong = wrong_here(run, be, pat, call, &rc);
     }

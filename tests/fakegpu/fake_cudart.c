@@ -11,6 +11,8 @@
  *                       kernel launch is __cudaLaunchKernel) fails with cudaErrorUnknown after N
  *                       calls that pass (default 0), M times (default: from then on), to exercise
  *                       the callers' error paths
+ *   FAKEGPU_FAIL_RANK=R  FAKEGPU_CUDA_FAIL and FAKEGPU_NCCL_FAIL apply only in the process of MPI
+ *                       rank R (OMPI_COMM_WORLD_RANK, PMIX_RANK or PMI_RANK): one rank failing alone
  *   FAKEGPU_LOG=FILE    every "fakegpu:" line is also appended to FILE (tests check that a run
  *                       said nothing)
  *   FAKEGPU_PROTECT=0   device memory stays readable by the host (CUDA-aware MPI emulation:
@@ -101,9 +103,12 @@ static void log_line(const char *line)
     int fd = path && *path ? open(path, O_WRONLY | O_APPEND | O_CREAT, 0644) : -1;
     if (fd < 0)
         return;
+    char buf[1100];
     size_t n = strlen(line);
-    ssize_t w = write(fd, line, n);
-    w = write(fd, "\n", 1);
+    n = n < sizeof buf - 1 ? n : sizeof buf - 1;
+    memcpy(buf, line, n);
+    buf[n++] = '\n'; /* one write: lines of several processes do not mix */
+    ssize_t w = write(fd, buf, n);
     (void)w;
     close(fd);
 }
@@ -134,6 +139,21 @@ static cudaError_t fail(cudaError_t e)
 
 int fakegpu_current_device(void) { return current_device; }
 
+/* FAKEGPU_FAIL_RANK: whether failures are injected in this process (its launcher's rank). */
+int fakegpu_fail_here(void)
+{
+    const char *want = getenv("FAKEGPU_FAIL_RANK");
+    if (!want || !*want)
+        return 1;
+    const char *vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *r = getenv(vars[i]);
+        if (r && *r)
+            return strcmp(r, want) == 0;
+    }
+    return strcmp(want, "0") == 0; /* a process without a launcher is rank 0 */
+}
+
 /* FAKEGPU_CUDA_FAIL=F[:N[:M]]: whether this call of F is to fail (said once per process). */
 static bool injected(const char *fn)
 {
@@ -141,7 +161,7 @@ static bool injected(const char *fn)
     static atomic_int said;
     const char *want = getenv("FAKEGPU_CUDA_FAIL");
     size_t len = strlen(fn);
-    if (!want || strncmp(want, fn, len) != 0 || (want[len] != '\0' && want[len] != ':'))
+    if (!want || strncmp(want, fn, len) != 0 || (want[len] != '\0' && want[len] != ':') || !fakegpu_fail_here())
         return false;
     char *end = NULL;
     long after = want[len] == ':' ? strtol(want + len + 1, &end, 10) : 0;
@@ -842,6 +862,7 @@ struct CUgraphExec_st {
 };
 #define GRAPH_MAGIC 0x47524150u
 #define EXEC_MAGIC 0x45584543u
+static atomic_int live_graphs, live_execs;
 
 cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *pGraph)
 {
@@ -875,6 +896,7 @@ cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *pGraph)
         return fail(cudaErrorMemoryAllocation);
     }
     *g = (struct CUgraph_st){GRAPH_MAGIC, l};
+    atomic_fetch_add(&live_graphs, 1);
     *pGraph = g;
     return cudaSuccess;
 }
@@ -905,6 +927,7 @@ cudaError_t cudaGraphInstantiate(cudaGraphExec_t *pGraphExec, cudaGraph_t graph,
         return fail(cudaErrorMemoryAllocation);
     atomic_fetch_add(&graph->ops->refs, 1); /* the exec outlives the graph it came from */
     *x = (struct CUgraphExec_st){EXEC_MAGIC, graph->ops};
+    atomic_fetch_add(&live_execs, 1);
     *pGraphExec = x;
     return cudaSuccess;
 }
@@ -917,6 +940,7 @@ cudaError_t cudaGraphDestroy(cudaGraph_t graph)
         return fail(cudaErrorInvalidValue);
     }
     graph->magic = 0;
+    atomic_fetch_sub(&live_graphs, 1);
     oplist_release(graph->ops);
     free(graph);
     return cudaSuccess;
@@ -930,6 +954,7 @@ cudaError_t cudaGraphExecDestroy(cudaGraphExec_t graphExec)
         return fail(cudaErrorInvalidValue);
     }
     graphExec->magic = 0;
+    atomic_fetch_sub(&live_execs, 1);
     oplist_release(graphExec->ops);
     free(graphExec);
     return cudaSuccess;
@@ -975,10 +1000,12 @@ struct CUevent_st {
     unsigned flags;
     bool recorded, in_capture;
     bool queued;                /* recorded on a stream whose queue has not reached it yet */
+    int device;                 /* current at its creation: it records on that device's streams only */
     struct CUstream_st *stream; /* where, when queued */
     double t;                   /* seconds, CLOCK_MONOTONIC, when the stream reached it */
 };
 #define EVENT_MAGIC 0x45564e54u
+static atomic_int live_events;
 
 static double now(void)
 {
@@ -999,6 +1026,8 @@ cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
         return fail(cudaErrorMemoryAllocation);
     e->magic = EVENT_MAGIC;
     e->flags = flags;
+    e->device = current_device;
+    atomic_fetch_add(&live_events, 1);
     *event = e;
     return cudaSuccess;
 }
@@ -1013,6 +1042,7 @@ cudaError_t cudaEventDestroy(cudaEvent_t event)
         return fail(cudaErrorInvalidResourceHandle);
     }
     event->magic = 0;
+    atomic_fetch_sub(&live_events, 1);
     free(event);
     return cudaSuccess;
 }
@@ -1034,6 +1064,11 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
     INJECT("cudaEventRecord");
     if (!live_event(event))
         return fail(cudaErrorInvalidResourceHandle);
+    int device;
+    if (fakegpu_stream_device(stream, &device) == cudaSuccess && device != event->device) {
+        fakegpu_complain("cudaEventRecord: an event of device %d on a stream of device %d", event->device, device);
+        return fail(cudaErrorInvalidResourceHandle);
+    }
     bool capturing = !is_default_stream(stream) && live_stream(stream) && stream->capturing;
     cudaError_t e = (cudaError_t)fakegpu_submit(stream, "cudaEventRecord", record_now, event, NULL, NULL, 0,
                                                 FAKEGPU_QUEUED);
@@ -1985,4 +2020,33 @@ cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 gridDim, dim3 blockDim,
     e = (cudaError_t)fakegpu_submit(stream, k->name, run_kernel, l, free, acc, nacc, FAKEGPU_QUEUED);
     /* an execution error shows at the next synchronisation (sticky), a launch error here */
     return execution_error(e) ? cudaSuccess : fail(e);
+}
+
+/* ------------------------------------------------------------------ at exit */
+
+/* What the program did not free or destroy is said at its exit (a leak the tests can see). */
+__attribute__((destructor)) static void report_leaks(void)
+{
+    size_t dev = 0, dev_bytes = 0, pinned = 0, pinned_bytes = 0;
+    int n_streams = 0;
+    pthread_mutex_lock(&table_lock);
+    for (const struct alloc *a = table; a; a = a->next) {
+        if (a->device >= 0) {
+            dev++;
+            dev_bytes += a->size;
+        } else {
+            pinned++;
+            pinned_bytes += a->size;
+        }
+    }
+    pthread_mutex_unlock(&table_lock);
+    pthread_mutex_lock(&stream_lock);
+    for (const struct CUstream_st *s = streams; s; s = s->next)
+        n_streams++;
+    pthread_mutex_unlock(&stream_lock);
+    int ev = atomic_load(&live_events), gr = atomic_load(&live_graphs), ex = atomic_load(&live_execs);
+    if (dev || pinned || n_streams || ev || gr || ex)
+        fakegpu_complain("at exit, not released: %zu cudaMalloc buffer(s) (%zu bytes), %zu cudaMallocHost buffer(s) "
+                         "(%zu bytes), %d stream(s), %d event(s), %d graph(s), %d graph exec(s)", dev, dev_bytes,
+                         pinned, pinned_bytes, n_streams, ev, gr, ex);
 }

@@ -17,7 +17,8 @@
  * each cudaGraphLaunch; a failure while it runs is reported by ncclCommGetAsyncError.  Two ranks of one communicator on one GPU are refused as NCCL refuses
  * them ("Duplicate GPU detected").
  *
- *   FAKEGPU_NCCL_FAIL=<function>  that function (e.g. ncclAllReduce) returns ncclSystemError
+ *   FAKEGPU_NCCL_FAIL=<function>  that function (e.g. ncclAllReduce) returns ncclSystemError (in
+ *                                 the process of rank FAKEGPU_FAIL_RANK only, when that is set)
  *
  * Misuse returns NCCL's error and prints a "fakegpu:" line on stderr. */
 #define _GNU_SOURCE
@@ -66,7 +67,7 @@ static bool injected(const char *fn)
 {
     static atomic_int said;
     const char *want = getenv("FAKEGPU_NCCL_FAIL");
-    if (!want || strcmp(want, fn) != 0)
+    if (!want || strcmp(want, fn) != 0 || !fakegpu_fail_here())
         return false;
     pthread_mutex_lock(&error_lock);
     snprintf(last_error, sizeof last_error, "%s: failure injected (FAKEGPU_NCCL_FAIL=%s)", fn, fn);
@@ -282,6 +283,16 @@ struct ncclComm {
 
 static bool valid_comm(const struct ncclComm *c) { return c && c->magic == COMM_MAGIC; }
 
+static atomic_int live_comms;
+
+/* Communicators not destroyed are said at exit (a leak the tests can see). */
+__attribute__((destructor)) static void report_leaks(void)
+{
+    int n = atomic_load(&live_comms);
+    if (n)
+        fakegpu_complain("at exit, not released: %d NCCL communicator(s) (ncclCommDestroy)", n);
+}
+
 static void tg_barrier(struct tgroup *g)
 {
     pthread_mutex_lock(&g->lock);
@@ -357,6 +368,7 @@ static ncclResult_t new_comm(struct ncclComm **out, int rank, int nranks, int de
     if (!c)
         return nccl_fail(ncclSystemError, "out of host memory for a communicator");
     *c = (struct ncclComm){.magic = COMM_MAGIC, .rank = rank, .nranks = nranks, .device = device, .transport = t};
+    atomic_fetch_add(&live_comms, 1);
     *out = c;
     return ncclSuccess;
 }
@@ -631,6 +643,7 @@ ncclResult_t ncclCommDestroy(ncclComm_t comm)
         return nccl_fail(ncclInvalidArgument, "ncclCommDestroy(%p): not a communicator (destroyed twice?)",
                          (void *)comm);
     comm->magic = 0;
+    atomic_fetch_sub(&live_comms, 1);
     if (comm->transport == T_THREADS) {
         tg_release(comm->tg);
     } else {

@@ -61,6 +61,9 @@ enum fakegpu_when { FAKEGPU_NOW, FAKEGPU_QUEUED };
 int fakegpu_submit(cudaStream_t s, const char *what, int (*fn)(void *ctx), void *ctx, void (*free_ctx)(void *ctx),
                    const struct fakegpu_access *acc, int nacc, enum fakegpu_when when);
 
+/* 1 when FAKEGPU_FAIL_RANK is unset or names this process's MPI rank (failure injection). */
+int fakegpu_fail_here(void);
+
 /* A loud line on stderr: "fakegpu: ..." (tests look for it). */
 void fakegpu_complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

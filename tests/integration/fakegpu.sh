@@ -96,12 +96,30 @@ check "cudaGetDeviceProperties failing for the header: exit 0 (got $rc), the hea
 
 # A check that cannot run (the copy of the count, or of the result, failing) fails the point with
 # the reason; it is not a count of wrong elements.
-n=0; grep -q '^#define SB_HAVE_NVCC 1' "$top_builddir/config.h" || n=2 # without kernels: 2 uploads first
-export FAKEGPU_CUDA_FAIL=cudaMemcpyAsync:$n:1
+# With the kernels the first cudaMemcpyAsync is the count's; without, the result's download comes after
+# two input uploads (per-call and batch timing) and the poison's.  Twice: -g 2 ranks share a process.
+n=0; grep -q '^#define SB_HAVE_NVCC 1' "$top_builddir/config.h" || n=3
+export FAKEGPU_CUDA_FAIL=cudaMemcpyAsync:$n:2
 job 2 "$AR" --backend nccl --sizes 8 -n 1 -w 0 -d float --inplace 0 --json "$TMP/chk.jsonl" >"$TMP/chk.out" 2>&1; rc=$?
 unset FAKEGPU_CUDA_FAIL
 check "the check's copy failing: exit 1 (got $rc), the point failed saying why, wrong null (not a count)" \
-  sh -c "[ $rc -eq 1 ] && jq -s -e '[.[] | select(.type == \"result\")] | length == 1 and all(.wrong == null and (.error | test(\"the check failed on 2 rank.s. .reading the result.: CUDA: unknown error\")))' '$TMP/chk.jsonl' >/dev/null"
+  sh -c "[ $rc -eq 1 ] && jq -s -e '[.[] | select(.type == \"result\")] | length == 1 and all(.wrong == null and (.error | test(\"the check failed on [12] rank.s. .reading the result.: CUDA: unknown error\")))' '$TMP/chk.jsonl' >/dev/null"
+
+# One rank failing alone (FAKEGPU_FAIL_RANK, MPI builds): it must still make every collective call
+# the others make, or they wait for it forever; the point fails, the job ends.
+if [ "$with_mpi" = 1 ]; then
+  export FAKEGPU_FAIL_RANK=1
+  for f in "cudaEventRecord:0:1 nccl" "cudaGraphLaunch:0:1 nccl --graph 3" "cudaStreamBeginCapture:0:1 nccl --graph 3" \
+           "cudaMemsetAsync:0:1 nccl" "cudaMemcpy:0:1 mpi --memory device"; do
+    set -- $f
+    export FAKEGPU_CUDA_FAIL=$1
+    fn=$1; shift
+    SB_TEST_TIMEOUT=40 mpi 2 "$AR" --backend "$@" --sizes 8 -n 2 -d float --json "$TMP/one.jsonl" >"$TMP/one.out" 2>&1; rc=$?
+    check "$fn failing on rank 1 alone (--backend $*): exit 1, no hang (got $rc), a point failed" \
+      sh -c "[ $rc -eq 1 ] && jq -s -e '[.[] | select(.type == \"result\")] | any(.error != null)' '$TMP/one.jsonl' >/dev/null"
+  done
+  unset FAKEGPU_FAIL_RANK FAKEGPU_CUDA_FAIL
+fi
 
 # ---- the run header sees the fake GPUs (CUDA runtime, NVML by bus id, NCCL)
 job 4 "$AR" --backend nccl --sizes 8 -n 2 -d int32 --json "$TMP/h.jsonl" >"$TMP/h.out" 2>&1; rc=$?
