@@ -5,6 +5,9 @@
  *
  *   FAKEGPU_DEVICES=N   devices (default 1); 0 makes cudaGetDeviceCount fail with
  *                       cudaErrorNoDevice, as on a machine without a GPU
+ *   CUDA_VISIBLE_DEVICES=i,j,...  as CUDA: only those of the N are visible, renumbered from 0
+ *                       (the list ends at the first entry that names no device); UUID and
+ *                       PCI id stay the physical device's, so per-rank lists are told apart
  *   FAKEGPU_MEMORY_MB=N each device's memory (default 16384): cudaMalloc beyond it fails with
  *                       cudaErrorMemoryAllocation, as on a full GPU
  *   FAKEGPU_CUDA_FAIL=F[:N[:M]]  runtime function F (cudaMemcpy, cudaStreamSynchronize, ...; a
@@ -69,6 +72,7 @@ cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 gridDim, dim3 blockDim,
 
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
 static int n_devices = 1;
+static int physical[MAX_DEVICES]; /* visible device -> the FAKEGPU_DEVICES one it is */
 static bool protect = true;
 static size_t device_memory = 16ULL << 30;
 
@@ -79,6 +83,23 @@ static void read_config(void)
         char *end = NULL;
         long n = strtol(d, &end, 10);
         n_devices = (end && *end == '\0' && n >= 0 && n <= MAX_DEVICES) ? (int)n : 1;
+    }
+    for (int i = 0; i < MAX_DEVICES; i++)
+        physical[i] = i;
+    const char *visible = getenv("CUDA_VISIBLE_DEVICES");
+    if (visible) {
+        int shown = 0;
+        for (const char *c = visible; *c && shown < n_devices;) {
+            char *end = NULL;
+            long v = strtol(c, &end, 10);
+            if (end == c || v < 0 || v >= n_devices)
+                break; /* CUDA ignores the rest of the list from the first bad entry on */
+            physical[shown++] = (int)v;
+            c = *end == ',' ? end + 1 : end;
+            if (*end != ',' && *end != '\0')
+                break;
+        }
+        n_devices = shown;
     }
     protect = !(p && strcmp(p, "0") == 0);
     const char *m = getenv("FAKEGPU_MEMORY_MB");
@@ -1172,7 +1193,7 @@ cudaError_t cudaGetDevice(int *device)
 
 /* Invented PCI bus of device d (distinct per device; 0x1b for device 0, as the fake NVML's
  * first GPU). */
-static int pci_bus(int d) { return 0x1b + 0x10 * d; }
+static int pci_bus(int d) { return 0x1b + 0x10 * physical[d]; }
 
 cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device)
 {
@@ -1185,7 +1206,7 @@ cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device)
     memset(prop, 0, sizeof *prop);
     snprintf(prop->name, sizeof prop->name, "FAKEGPU (CPU test double)");
     for (int i = 0; i < 16; i++)
-        prop->uuid.bytes[i] = (char)(0xf0 + device + i);
+        prop->uuid.bytes[i] = (char)(0xf0 + physical[device] + i);
     prop->totalGlobalMem = DEVICE_MEMORY;
     prop->sharedMemPerBlock = 48 * 1024;
     prop->warpSize = 32;

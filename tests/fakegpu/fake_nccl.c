@@ -453,30 +453,33 @@ static bool use_mpi(void)
     return init && !fin;
 }
 
-/* Every rank's (host, device) gathered: NCCL refuses two ranks of a communicator on one GPU. */
+/* Every rank's (host, PCI bus id) gathered: NCCL refuses two ranks of a communicator on one GPU,
+ * told apart by bus id as NCCL does (not by device index: with a per-rank CUDA_VISIBLE_DEVICES
+ * every rank's device 0 is another GPU). */
 static ncclResult_t check_devices_mpi(MPI_Comm comm, int rank, int device)
 {
     struct {
         char host[64];
-        int device;
+        char bus[32];
     } mine, *all;
     int n;
     MPI_Comm_size(comm, &n);
     memset(&mine, 0, sizeof mine);
     gethostname(mine.host, sizeof mine.host - 1);
-    mine.device = device;
+    if (cudaDeviceGetPCIBusId(mine.bus, (int)sizeof mine.bus, device) != cudaSuccess)
+        snprintf(mine.bus, sizeof mine.bus, "device %d", device);
     all = calloc((size_t)n, sizeof *all);
     if (!all)
         return nccl_fail(ncclSystemError, "out of host memory");
     MPI_Allgather(&mine, (int)sizeof mine, MPI_BYTE, all, (int)sizeof mine, MPI_BYTE, comm);
     int dup = -1;
     for (int r = 0; r < n && dup < 0; r++)
-        if (r != rank && all[r].device == device && strcmp(all[r].host, mine.host) == 0)
+        if (r != rank && strcmp(all[r].bus, mine.bus) == 0 && strcmp(all[r].host, mine.host) == 0)
             dup = r;
     free(all);
     if (dup >= 0)
         return nccl_fail(ncclInvalidUsage, "ncclCommInitRank: Duplicate GPU detected: rank %d and rank %d both on "
-                         "CUDA device %d of %s", rank, dup, device, mine.host);
+                         "CUDA device %d (bus %s) of %s", rank, dup, device, mine.bus, mine.host);
     return ncclSuccess;
 }
 

@@ -56,12 +56,12 @@ if grep -q '^#define SB_HAVE_MPI 1' "$top_builddir/config.h"; then
   with_mpi=1
   job() { n=$1; shift; mpi "$n" "$@"; }
   jobrefused() { needle=$1 n=$2; shift 2; refused "$needle" "$n" "$@"; }
-  sharing="2 ranks on this node but 1 GPU(s): two ranks of one NCCL communicator would share a GPU"
+  sharing="--backend nccl: ranks 0 and 1 would drive the same GPU (CUDA device 0 of the 1 this one sees)"
 else
   with_mpi=0
   job() { n=$1; shift; timeout -k 10 "${SB_TEST_TIMEOUT:-180}" "$@" -g "$n"; }
   jobrefused() { needle=$1 n=$2; shift 2; refused "$needle" 0 "$@" -g "$n"; }
-  sharing="-g 2 but 1 GPU(s) visible: each thread drives a GPU of its own"
+  sharing="--backend nccl: threads 0 and 1 would drive the same GPU (CUDA device 0 of the 1 this one sees): NCCL needs a GPU per rank: use -g 1 or fewer"
 fi
 export FAKEGPU_NCCL_FAIL=ncclAllReduce
 job 2 "$AR" --backend nccl --sizes 8 -n 2 -d float --json "$TMP/fail.jsonl" >"$TMP/fail.out" 2>"$TMP/fail.err"; rc=$?
@@ -72,6 +72,21 @@ jobrefused "ncclCommInitRank failed on some rank: unhandled system error" 2 "$AR
 unset FAKEGPU_NCCL_FAIL
 FAKEGPU_DEVICES=1 # the same-GPU check: NCCL would refuse two ranks of a communicator on one GPU
 jobrefused "$sharing" 2 "$AR" --backend nccl --sizes 8 -n 2
+# One GPU per rank through CUDA_VISIBLE_DEVICES (Slurm's --gpus-per-task=1): every rank sees one
+# device, its device 0, and they are different GPUs (the UUIDs say so): it runs.  Two ranks given
+# the same GPU that way are refused although neither sees more than one device.
+if [ "$with_mpi" = 1 ]; then
+  FAKEGPU_DEVICES=2
+  timeout -k 10 "${SB_TEST_TIMEOUT:-180}" "$MPIRUN" --oversubscribe -np 1 -x CUDA_VISIBLE_DEVICES=0 "$AR" --backend nccl \
+    --sizes 8,64K -n 2 --json "$TMP/cvd.jsonl" : -np 1 -x CUDA_VISIBLE_DEVICES=1 "$AR" --backend nccl --sizes 8,64K -n 2 \
+    >"$TMP/cvd.out" 2>&1; rc=$?
+  check "CUDA_VISIBLE_DEVICES=0 and =1 on two ranks: exit 0 (got $rc), exact, two ranks of nccl" \
+    sh -c "[ $rc -eq 0 ] && jq -s -e '[.[] | select(.type == \"result\")] | length == 4 and all(.wrong == 0 and .ranks == 2 and .backend == \"nccl\")' '$TMP/cvd.jsonl' >/dev/null"
+  export CUDA_VISIBLE_DEVICES=1
+  refused "ranks 0 and 1 would drive the same GPU" 2 "$AR" --backend nccl --sizes 8 -n 2
+  unset CUDA_VISIBLE_DEVICES
+  FAKEGPU_DEVICES=1
+fi
 FAKEGPU_DEVICES=0 # cudaGetDeviceCount: cudaErrorNoDevice, as on a machine without a GPU
 jobrefused "--backend nccl needs a GPU: no CUDA device visible here (no CUDA-capable device is detected)" \
   2 "$AR" --backend nccl --sizes 8 -n 2
