@@ -256,8 +256,6 @@ static int nccl_split(const struct sb_backend *be, const struct sb_comm *sub, in
                       struct sb_backend *out)
 {
     const struct nccl_state *parent = state_of(be);
-    if (!ncclCommSplit)
-        return (int)ncclInvalidUsage; /* sb_pairs and --background need NCCL 2.18 or later */
     struct nccl_state *s = calloc(1, sizeof *s);
     if (!s)
         return CUDA_ERROR_BASE + (int)cudaErrorMemoryAllocation;
@@ -486,7 +484,7 @@ int sb_backend_nccl_init(struct sb_backend *be, const struct sb_comm *comm, int 
         .broadcast = nccl_broadcast,
         .sendrecv = nccl_sendrecv,
         .exchange = nccl_exchange,
-        .split = nccl_split,
+        .split = ncclCommSplit ? nccl_split : NULL, /* NULL: an NCCL before 2.18 */
         .time_calls = nccl_time_calls,
         .use_graph = nccl_use_graph,
         .strerror = nccl_strerror,

@@ -27,7 +27,8 @@ static int refuse(const struct run *run, char *err, size_t len)
         snprintf(err, len, "--background needs at least 4 ranks (half measure, half make traffic); got %d",
                  run->comm.size);
     else if (!run->be.split || !run->be.alltoall)
-        snprintf(err, len, "--background needs --backend mpi on host memory, or --backend nccl");
+        snprintf(err, len, "--background needs --backend mpi on host memory, or --backend nccl with NCCL 2.18 or "
+                 "later (ncclCommSplit)");
     else if (run->opt.per_rank)
         snprintf(err, len, "--background and --per-rank together are not supported: use one at a time");
     else

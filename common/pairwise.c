@@ -40,7 +40,7 @@ int sb_pairwise_check(const struct run *run, char *err, size_t len)
     int fewest = -sb_comm_max_int(&run->comm, -run->comm.local_size);
     if (!run->be.exchange || !run->be.split)
         snprintf(err, len, "sb_pairs needs a backend that can pair ranks: --backend mpi on host memory, or "
-                 "--backend nccl");
+                 "--backend nccl with NCCL 2.18 or later (ncclCommSplit)");
     else if (lv.by_node && run->comm.nodes < 2)
         snprintf(err, len, "--level node needs ranks on 2 or more nodes (this job has 1): use --level rank, or "
                  "spread the ranks over several nodes");

@@ -129,7 +129,7 @@ fakegpu_sources = tests/fakegpu/fake_cudart.c tests/fakegpu/fake_nccl.c tests/fa
 	tests/fakegpu/cudart.map tests/fakegpu/nvidia-smi
 EXTRA_DIST += $(fakegpu_sources) tests/integration/fakegpu.sh tests/fakegpu/fakegpu_probe.c
 if HAVE_NCCL
-fakegpu_libs = tests/fakegpu/lib/libcudart.so.13 tests/fakegpu/lib/libnccl.so.2
+fakegpu_libs = tests/fakegpu/lib/libcudart.so.13 tests/fakegpu/lib/libnccl.so.2 tests/fakegpu/lib-old/libnccl.so.2
 check_DATA += $(fakegpu_libs)
 CLEANFILES += $(fakegpu_libs)
 TESTS += tests/integration/fakegpu.sh
@@ -151,6 +151,12 @@ tests/fakegpu/lib/libnccl.so.2: $(top_srcdir)/tests/fakegpu/fake_nccl.c $(top_sr
 	@mkdir -p tests/fakegpu/lib
 	$(AM_V_CC)$(CC) -shared -fPIC $(FAKEGPU_CFLAGS) $(FAKEGPU_TRANSPORT) -Wl,-soname,libnccl.so.2 -o $@ \
 		$(top_srcdir)/tests/fakegpu/fake_nccl.c tests/fakegpu/lib/libcudart.so.13 -lpthread
+# An NCCL older than the headers the benchmarks were built with: no ncclAlltoAll, no ncclCommSplit.
+tests/fakegpu/lib-old/libnccl.so.2: $(top_srcdir)/tests/fakegpu/fake_nccl.c $(top_srcdir)/tests/fakegpu/fakegpu.h \
+		tests/fakegpu/lib/libcudart.so.13
+	@mkdir -p tests/fakegpu/lib-old
+	$(AM_V_CC)$(CC) -shared -fPIC $(FAKEGPU_CFLAGS) $(FAKEGPU_TRANSPORT) -DFAKEGPU_OLD_NCCL -Wl,-soname,libnccl.so.2 \
+		-o $@ $(top_srcdir)/tests/fakegpu/fake_nccl.c tests/fakegpu/lib/libcudart.so.13 -lpthread
 endif
 
 # A stand-in NVML for tests/unit/test_gpuinfo (loaded through SB_NVML_LIBRARY; test only).

@@ -108,7 +108,11 @@ ncclResult_t ncclGetVersion(int *version)
     INJECT("ncclGetVersion");
     if (!version)
         return nccl_fail(ncclInvalidArgument, "ncclGetVersion: version NULL");
+#ifdef FAKEGPU_OLD_NCCL
+    *version = 21700; /* an NCCL before ncclCommSplit (2.18) and ncclAlltoAll (2.28) */
+#else
     *version = NCCL_VERSION_CODE;
+#endif
     return ncclSuccess;
 }
 
@@ -562,6 +566,7 @@ ncclResult_t ncclCommInitAll(ncclComm_t *comm, int ndev, const int *devlist)
                      "rank with ncclCommInitRank)");
 }
 
+#ifndef FAKEGPU_OLD_NCCL /* the old variant (lib-old/) has neither ncclCommSplit nor ncclAlltoAll */
 /* The threads' split: every rank shares (color, key); the first member of each color makes the
  * part's block and shares it. */
 struct split_share {
@@ -638,6 +643,7 @@ ncclResult_t ncclCommSplit(ncclComm_t comm, int color, int key, ncclComm_t *newc
         *newcomm = c;
     return r;
 }
+#endif
 
 ncclResult_t ncclCommDestroy(ncclComm_t comm)
 {
@@ -1302,11 +1308,13 @@ ncclResult_t ncclBroadcast(const void *sendbuff, void *recvbuff, size_t count, n
     return submit(F_BROADCAST, sendbuff, recvbuff, count, datatype, ncclSum, root, comm, stream);
 }
 
+#ifndef FAKEGPU_OLD_NCCL
 ncclResult_t ncclAlltoAll(const void *sendbuff, void *recvbuff, size_t count, ncclDataType_t datatype, ncclComm_t comm,
                           cudaStream_t stream)
 {
     return submit(F_ALLTOALL, sendbuff, recvbuff, count, datatype, ncclSum, 0, comm, stream);
 }
+#endif
 
 ncclResult_t ncclSend(const void *sendbuff, size_t count, ncclDataType_t datatype, int peer, ncclComm_t comm,
                       cudaStream_t stream)

@@ -93,6 +93,20 @@ jobrefused "--backend nccl needs a GPU: no CUDA device visible here (no CUDA-cap
 [ "$with_mpi" = 1 ] && refused "needs a GPU: no CUDA device visible" 0 "$AR" --memory pinned --sizes 8 -n 2
 FAKEGPU_DEVICES=4
 
+# An NCCL older than the headers (lib-old: no ncclAlltoAll, no ncclCommSplit, version 2.17): the
+# binaries still start (weak references), AllToAll runs as grouped ncclSend/ncclRecv, exactly,
+# and what needs ncclCommSplit fails clearly.
+OLDLIBS="$top_builddir/tests/fakegpu/lib-old"
+LD_LIBRARY_PATH="$OLDLIBS:$LD_LIBRARY_PATH" job 2 "$BENCH/sb_alltoall" --backend nccl --sizes 8,4K,64K -n 2 -d int32,half \
+  --json "$TMP/old.jsonl" >"$TMP/old.out" 2>&1; rc=$?
+check "an NCCL without ncclAlltoAll: sb_alltoall starts, exit 0 (got $rc), exact, on NCCL 2.17" \
+  sh -c "[ $rc -eq 0 ] && jq -s -e '([.[] | select(.type == \"result\")] | length == 6 and all(.wrong == 0)) and ([.[] | select(.type == \"run\")][0].gpus.nccl_version | test(\"^2[.]17\"))' '$TMP/old.jsonl' >/dev/null"
+if [ "$with_mpi" = 1 ]; then
+  LD_LIBRARY_PATH="$OLDLIBS:$LD_LIBRARY_PATH"
+  refused "--backend nccl with NCCL 2.18 or later (ncclCommSplit)" 2 "$BENCH/sb_pairs" --backend nccl --sizes 8 -n 2
+  LD_LIBRARY_PATH="$LIBS${LD_LIBRARY_PATH#"$OLDLIBS:$LIBS"}"
+fi
+
 # A runtime call that fails and is handled (the DRAM peak's attribute; the header's device
 # properties) leaves cudaGetLastError set: the kernels' launch checks must not take it for theirs.
 FAKEGPU_CUDA_FAIL=cudaDeviceGetAttribute:0:1 "$BENCH/sb_local" --test dreduce -b 4K -e 4K -n 2 -d float \
