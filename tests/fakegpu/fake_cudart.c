@@ -1062,6 +1062,8 @@ cudaError_t cudaEventDestroy(cudaEvent_t event)
         fakegpu_complain("cudaEventDestroy(%p): not an event (destroyed twice?)", (void *)event);
         return fail(cudaErrorInvalidResourceHandle);
     }
+    if (event->queued)
+        flush(event->stream); /* its pending record runs before the event goes */
     event->magic = 0;
     atomic_fetch_sub(&live_events, 1);
     free(event);

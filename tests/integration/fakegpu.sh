@@ -3,14 +3,18 @@
 # libnccl.so.2, NVML and nvidia-smi (tests/fakegpu: every value they report is invented, and no
 # time measured here says anything about a GPU).  The real binaries load the doubles through
 # LD_LIBRARY_PATH; device memory is unreadable by the host (a host dereference is a SIGSEGV),
-# copies, kernels, events, stream capture and NCCL calls follow CUDA's and NCCL's rules, and a
-# kernel runs a host reimplementation of common/kernels.cu and local_kernels.cu.  Checked: the
-# doubles themselves (tests/fakegpu/fakegpu_probe), the error paths they can provoke, and the
-# existing GPU tests, unchanged, with their GPU parts active: gpu.sh (NCCL), mpi_device.sh (MPI on
-# device memory: staged with the protection on; SB_MPI_CUDA_AWARE=1 with it off, since the MPI
-# library then reads device buffers itself), or in a build without MPI nompi.sh (-g N), and
-# local_bw.sh (sb_local's device tests); their results are re-emitted as "fakegpu: NAME: ...".  What the doubles cannot show: the CUDA code of
-# the kernels (reimplemented), real asynchrony (work runs at once), and any speed.
+# stream work is queued until something waits for it, and copies, kernels, events, stream capture
+# and NCCL calls follow CUDA's and NCCL's rules; a kernel runs a host reimplementation of
+# common/kernels.cu and local_kernels.cu.  Checked: the doubles themselves (fakegpu_probe), the
+# error paths they provoke (injected CUDA and NCCL failures, one rank failing alone, no GPU, one
+# GPU for two ranks), the run header, and the existing GPU tests, unchanged, with their GPU parts
+# active: gpu.sh (NCCL), mpi_device.sh (MPI on device memory: staged with the protection on;
+# SB_MPI_CUDA_AWARE=1 with it off, since the MPI library then reads device buffers itself), or in a
+# build without MPI nompi.sh (-g N), and local_bw.sh (sb_local's device tests); their results are
+# re-emitted as "fakegpu: NAME: ...", and the doubles must have said nothing during them (no misuse,
+# no race between streams, no leak at exit).  What the doubles cannot show: the CUDA code of the
+# kernels, work running concurrently with the host (queued work runs when it is waited for), and
+# any speed (no assertion of these tests is about speed).
 . "$(dirname "$0")/lib.sh"
 LIBS="$top_builddir/tests/fakegpu/lib"
 PROBE="$top_builddir/tests/fakegpu/fakegpu_probe"
@@ -23,7 +27,7 @@ export LD_LIBRARY_PATH="$LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export PATH="$top_srcdir/tests/fakegpu:$PATH"
 export SB_NVML_LIBRARY="$top_builddir/tests/unit/libsbfakenvml.so"
 export FAKEGPU_DEVICES=4
-unset FAKEGPU_PROTECT FAKEGPU_NCCL_FAIL SB_MPI_CUDA_AWARE
+unset FAKEGPU_PROTECT FAKEGPU_NCCL_FAIL FAKEGPU_CUDA_FAIL FAKEGPU_FAIL_RANK FAKEGPU_MEMORY_MB FAKEGPU_LOG SB_MPI_CUDA_AWARE
 # 4 ranks on 2 cores: waiting ranks yield the core (busy-polling ones make every call ~10 ms).
 export OMPI_MCA_mpi_yield_when_idle=1
 # The GPU tests' sweeps, smaller: the doubles' host loops would take minutes at 64M.
