@@ -97,6 +97,15 @@ jobrefused "--backend nccl needs a GPU: no CUDA device visible here (no CUDA-cap
 [ "$with_mpi" = 1 ] && refused "needs a GPU: no CUDA device visible" 0 "$AR" --memory pinned --sizes 8 -n 2
 FAKEGPU_DEVICES=4
 
+# ncclAvg on 3 ranks (1/3 is inexact in every floating dtype: the data must average exactly
+# through NCCL's pre-multiplication all the same), AllReduce and ReduceScatter, every dtype.
+for b in allreduce reduce_scatter; do
+  job 3 "$BENCH/sb_$b" --backend nccl -o avg -d all --sizes 4K,64K -n 2 --json "$TMP/avg3-$b.jsonl" \
+    >"$TMP/avg3-$b.out" 2>&1; rc=$?
+  check "ncclAvg on 3 ranks, sb_$b, every dtype: exit 0 (got $rc), exact" \
+    sh -c "[ $rc -eq 0 ] && jq -s -e '[.[] | select(.type == \"result\")] | length >= 20 and all(.wrong == 0 and .op == \"avg\")' '$TMP/avg3-$b.jsonl' >/dev/null"
+done
+
 # An NCCL older than the headers (lib-old: no ncclAlltoAll, no ncclCommSplit, version 2.17): the
 # binaries still start (weak references), AllToAll runs as grouped ncclSend/ncclRecv, exactly,
 # and what needs ncclCommSplit fails clearly.
