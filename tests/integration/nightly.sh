@@ -62,9 +62,17 @@ else
   skip "gnuplot not installed: no plots to check"
 fi
 
-# 2. against its own baseline
-nightly --launcher-args "--oversubscribe" --out "$TMP/same" --baseline "$TMP/baseline.jsonl" >"$TMP/same.out" 2>&1
-rc=$?
+# 2. against its own baseline.  On this shared 2-core VM a baseline measured in a slow moment can
+# be 2-3x off at 16K-64K, which the model check (a fit of that baseline) reports as prediction
+# misses although nothing regressed: then the baseline is recorded once more and the run repeated.
+for attempt in 1 2; do
+  nightly --launcher-args "--oversubscribe" --out "$TMP/same" --baseline "$TMP/baseline.jsonl" >"$TMP/same.out" 2>&1
+  rc=$?
+  [ "$rc" -eq 1 ] && [ "$attempt" -eq 1 ] && jq -e '.baseline_comparison == "pass" and .wrong_or_failed_points == 0 and
+      .model_check == "fail"' "$TMP/same/nightly.json" >/dev/null 2>&1 || break
+  echo "# attempt $attempt: only the model check missed (the baseline's fit is off on this noisy VM); recording it again"
+  nightly --launcher-args "--oversubscribe" --out "$TMP/base2" --save-baseline "$TMP/baseline.jsonl" >/dev/null 2>&1
+done
 check "a run against its own baseline: exit 0 (got $rc)" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || sed -n '/## Failures/,/^## all/p' "$TMP/same/summary.md" | sed 's/^/# /'
 check "... every one of the 12 points was compared, none failed" \
