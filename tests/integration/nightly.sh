@@ -38,14 +38,17 @@ check "--help: exit 0, documents --baseline, --launcher-args and --out" \
 # 1. baseline run.  The model checks below fit alpha/beta on the baseline; with 4 sizes per
 # collective on this noisy 2-core VM the fit finds no linear range now and then: record the
 # baseline once more then (the model check of a real job says "not checked" in that case).
-for attempt in 1 2; do
-  nightly --launcher-args "--oversubscribe" --out "$TMP/base" --save-baseline "$TMP/baseline.jsonl" \
-    >"$TMP/base.out" 2>&1
-  rc=$?
-  [ "$rc" -ne 0 ] && break
-  "$top_builddir/models/sb_model" fit "$TMP/baseline.jsonl" >/dev/null 2>"$TMP/basefit.err" && break
-  echo "# attempt $attempt: the baseline does not fit ($(head -c 160 "$TMP/basefit.err")); recording it again"
-done
+# record_baseline DIR: the baseline run into DIR, saved as $TMP/baseline.jsonl; sets rc.
+record_baseline() {
+  for attempt in 1 2; do
+    nightly --launcher-args "--oversubscribe" --out "$1" --save-baseline "$TMP/baseline.jsonl" >"$1.out" 2>&1
+    rc=$?
+    [ "$rc" -ne 0 ] && break
+    "$top_builddir/models/sb_model" fit "$TMP/baseline.jsonl" >/dev/null 2>"$TMP/basefit.err" && break
+    echo "# attempt $attempt: the baseline does not fit ($(head -c 160 "$TMP/basefit.err")); recording it again"
+  done
+}
+record_baseline "$TMP/base"
 check "baseline run: exit 0 (got $rc)" [ "$rc" -eq 0 ]
 check "baseline run: results.jsonl has the run headers and 12 result records" \
   jqs '([.[] | select(.type == "run")] | length) == 2 and ([.[] | select(.type == "result")] | length) == 12' \
@@ -71,7 +74,7 @@ for attempt in 1 2; do
   [ "$rc" -eq 1 ] && [ "$attempt" -eq 1 ] && jq -e '.baseline_comparison == "pass" and .wrong_or_failed_points == 0 and
       .model_check == "fail"' "$TMP/same/nightly.json" >/dev/null 2>&1 || break
   echo "# attempt $attempt: only the model check missed (the baseline's fit is off on this noisy VM); recording it again"
-  nightly --launcher-args "--oversubscribe" --out "$TMP/base2" --save-baseline "$TMP/baseline.jsonl" >/dev/null 2>&1
+  record_baseline "$TMP/base2"
 done
 check "a run against its own baseline: exit 0 (got $rc)" [ "$rc" -eq 0 ]
 [ "$rc" -eq 0 ] || sed -n '/## Failures/,/^## all/p' "$TMP/same/summary.md" | sed 's/^/# /'
@@ -95,7 +98,13 @@ for c in allreduce alltoall; do
 done
 check "a failure carries measured, expected and tolerance" \
   grep -q '<failure type="regression" message="allreduce busbw regression at 1M: measured [0-9.]* GB/s, expected [0-9.]* GB/s (baseline), tolerance 60%' "$TMP/slow/junit.xml"
-check "the model check misses too (prediction failures)" grep -q '<failure type="prediction"' "$TMP/slow/junit.xml"
+# The model check sees the slowdown only where the baseline's fit (its linear range, which this
+# noisy VM sometimes ends below 256 KiB) checks the slowed sizes.
+if jq -s -e '[.[] | select(.type == "row" and .checked and .bytes >= 262144)] | length > 0' "$TMP/slow/validate.jsonl" >/dev/null; then
+  check "the model check misses too (prediction failures)" grep -q '<failure type="prediction"' "$TMP/slow/junit.xml"
+else
+  skip "the baseline's fitted range ends below 256 KiB this time: the model check cannot see the slowed sizes"
+fi
 check "the summary says FAIL and lists the regressions" \
   sh -c "grep -q '^\*\*FAIL\*\*' '$TMP/slow/summary.md' && grep -q '^- allreduce 1M float out-of-place: busbw measured' '$TMP/slow/summary.md'"
 junit_ok "$TMP/slow/junit.xml" && ok "... JUnit still well-formed" || not_ok "... JUnit still well-formed"
