@@ -7,9 +7,16 @@ lib="$top_builddir/tests/integration/libsbfault.so"
 [ -f "$lib" ] || { not_ok "fault library $lib was not built"; done_testing; }
 
 for bench in sb_allreduce sb_alltoall; do
-  mpi 4 -x LD_PRELOAD="$lib" -x SB_FAULT=slow -x SB_FAULT_RANK=2 -x SB_FAULT_DELAY_US=300 "$BENCH/$bench" \
-    --sizes 1K,4K,16K,64K -n 20 --inplace 0 --per-rank --json "$TMP/s.jsonl" >"$TMP/s.txt" 2>&1
-  rc=$?
+  # As below: the scheduler of this 2-core VM may starve a second rank for a whole run (then it is
+  # named too); measure once more before failing.
+  for attempt in 1 2; do
+    mpi 4 -x LD_PRELOAD="$lib" -x SB_FAULT=slow -x SB_FAULT_RANK=2 -x SB_FAULT_DELAY_US=300 "$BENCH/$bench" \
+      --sizes 1K,4K,16K,64K -n 20 --inplace 0 --per-rank --json "$TMP/s.jsonl" >"$TMP/s.txt" 2>&1
+    rc=$?
+    [ "$rc" -ne 0 ] && break
+    jqs '.[-1].stragglers.ranks | map(.rank) == [2]' "$TMP/s.jsonl" && break
+    echo "# attempt $attempt: $(grep '^# straggler' "$TMP/s.txt" | head -1); measuring again"
+  done
   check "$bench, rank 2 slow to finish: exit 0 (got $rc; slowness is not an error)" [ "$rc" -eq 0 ]
   check "$bench: every record has 4 per-rank entries, rank 2's median the largest" \
     jq_all "$TMP/s.jsonl" '(.time_us_per_rank | length == 4) and
