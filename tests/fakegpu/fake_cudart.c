@@ -27,7 +27,7 @@
  * between the legacy default stream, blocking and non-blocking streams kept; unordered streams
  * touching the same memory are reported as a race); stream capture records it instead, and
  * cudaGraphLaunch replays it in order.  Work runs on the thread that waits for it.  Kernels compiled by
- * nvcc register their host stubs here (__cudaRegisterFunction); a launch finds a host
+ * nvcc register their host-side launch functions here (__cudaRegisterFunction); a launch finds a host
  * implementation by the kernel's mangled name, for the kernels of common/kernels.cu and
  * common/local_kernels.cu only (reimplemented here from those files, not their CUDA code).
  * Misuse (a copy kind that does not match the pointers, a device pointer the host cannot use,

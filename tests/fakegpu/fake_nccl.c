@@ -768,7 +768,9 @@ static ncclResult_t checked(enum func f, const void *send, void *recv, size_t co
     if ((int)type < 0 || (int)type >= ncclNumTypes)
         return nccl_fail(ncclInvalidArgument, "%s: invalid datatype %d", fn, (int)type);
     if (type == ncclFloat8e4m3 || type == ncclFloat8e5m2)
-        return nccl_fail(ncclInvalidArgument, "%s: fp8 types are not implemented by the fake", fn);
+        /* scalebench offers no fp8 dtype, so the double has no fp8 arithmetic: refused loudly */
+        return nccl_fail(ncclInvalidArgument, "%s: the fake NCCL has no fp8 arithmetic (scalebench offers no fp8 "
+                         "dtype)", fn);
     bool reduces = f == F_ALLREDUCE || f == F_REDUCE_SCATTER;
     if (reduces && ((int)op < 0 || (int)op >= ncclNumOps))
         return nccl_fail(ncclInvalidArgument, "%s: invalid reduction operation %d", fn, (int)op);
