@@ -92,6 +92,11 @@ static json_t *error_record(struct sb_watchdog *w, json_t **reports, char *lines
     int n = w->comm->size;
     json_t *stuck = json_array(), *idle = json_array(), *silent = json_array();
     char not_finished[4096] = "", idle_list[1024] = "", silent_list[1024] = "";
+    double busiest = 0.0;
+    for (int r = 0; r < n; r++) {
+        double busy = reports[r] ? json_real_value(json_object_get(reports[r], "cpu_busy")) : 0.0;
+        busiest = busy > busiest ? busy : busiest;
+    }
     for (int r = 0; r < n; r++) {
         if (!reports[r]) {
             json_array_append_new(silent, json_integer(r));
@@ -102,7 +107,7 @@ static json_t *error_record(struct sb_watchdog *w, json_t **reports, char *lines
         json_array_append(stuck, reports[r]);
         append_rank(not_finished, sizeof not_finished, reports[r]);
         double busy = json_real_value(json_object_get(reports[r], "cpu_busy"));
-        if (busy >= 0 && busy < SB_WATCHDOG_IDLE_BELOW) {
+        if (sb_watchdog_looks_idle(busy, busiest)) {
             json_array_append_new(idle, json_integer(r));
             size_t u = strlen(idle_list);
             snprintf(idle_list + u, sizeof idle_list - u, "%s%d (%s)", u ? ", " : "", r,
@@ -113,7 +118,7 @@ static json_t *error_record(struct sb_watchdog *w, json_t **reports, char *lines
     snprintf(lines, len,
              "%s: timeout: no progress for %g s (-T) in %s\n"
              "%s: not finished: %s\n"
-             "%s: idle in the call (main thread below %.0f%% CPU while the others poll; likely the cause): %s\n"
+             "%s: idle in the call (main thread below %.0f%% CPU and a quarter of the busiest's while the others poll; likely the cause): %s\n"
              "%s: sent no report (finished the call, or unreachable): %s\n"
              "%s: aborting the job with exit code 1; the records written before stay valid\n",
              w->prog, w->timeout, w->what, w->prog, not_finished, w->prog, 100.0 * SB_WATCHDOG_IDLE_BELOW,

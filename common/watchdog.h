@@ -40,5 +40,16 @@ void sb_watchdog_stop(struct sb_watchdog *w, struct sb_comm *c);
 
 /* The fraction of CPU `busy` below which a stuck rank is called idle. */
 #define SB_WATCHDOG_IDLE_BELOW 0.2
+/* ... and the fraction of the busiest stuck rank's use it must also be under: on an
+ * oversubscribed node (more ranks than cores, as in CI) the polling ranks share the cores and
+ * each may get less than 20%, which alone would call every rank idle. */
+#define SB_WATCHDOG_IDLE_RELATIVE 0.25
+
+/* Whether a stuck rank whose main thread used `busy` of a core (negative: unknown) looks idle
+ * next to `busiest`, the highest use among the stuck ranks. */
+static inline int sb_watchdog_looks_idle(double busy, double busiest)
+{
+    return busy >= 0 && busy < SB_WATCHDOG_IDLE_BELOW && busy < SB_WATCHDOG_IDLE_RELATIVE * busiest;
+}
 
 #endif

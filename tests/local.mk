@@ -8,7 +8,8 @@ harness_unit_tests = tests/unit/test_stats tests/unit/test_options tests/unit/te
 	tests/unit/test_dtype tests/unit/test_pattern tests/unit/test_report \
 	tests/unit/test_coll_allreduce tests/unit/test_coll_alltoall tests/unit/test_coll_allgather \
 	tests/unit/test_coll_reduce_scatter tests/unit/test_coll_broadcast tests/unit/test_coll_sendrecv \
-	tests/unit/test_straggler tests/unit/test_schedule tests/unit/test_gpuinfo
+	tests/unit/test_straggler tests/unit/test_schedule tests/unit/test_gpuinfo \
+	tests/unit/test_watchdog
 check_PROGRAMS += $(harness_unit_tests)
 TESTS += $(harness_unit_tests)
 tests_unit_test_stats_CFLAGS = $(SB_UNIT_CFLAGS)
@@ -41,6 +42,8 @@ tests_unit_test_schedule_CFLAGS = $(SB_UNIT_CFLAGS)
 tests_unit_test_schedule_LDADD = $(SB_UNIT_LIBS)
 tests_unit_test_gpuinfo_CFLAGS = $(SB_UNIT_CFLAGS)
 tests_unit_test_gpuinfo_LDADD = $(SB_UNIT_LIBS)
+tests_unit_test_watchdog_CFLAGS = $(SB_UNIT_CFLAGS)
+tests_unit_test_watchdog_LDADD = $(SB_UNIT_LIBS)
 
 # ---- sb_pattern_value (the device kernels' formulas) against each descriptor's input() and
 # expected(): one program per collective, all built from tests/unit/test_pattern_kind.c.
