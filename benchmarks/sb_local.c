@@ -94,11 +94,17 @@ static void header(struct run *r, int argc, char **argv, bool gpu_ok)
     char env_line[2048];
     sb_environment_summary(env, env_line, sizeof env_line);
     json_object_set_new(o, "environment", env);
+    json_t *job = sb_batch_job();
+    char job_line[512];
+    sb_batch_job_summary(job, job_line, sizeof job_line);
+    json_object_set_new(o, "batch_job", job);
     emit(r, o);
     fprintf(r->table, "# scalebench %s sb_local on %s; CPU: %s; %d host thread(s)\n", PACKAGE_VERSION, host, cpu,
             r->o->threads);
     fprintf(r->table, "# GPU: %s\n", gpu_ok ? r->gpu_name : r->gpu_why);
     fprintf(r->table, "# GPUs: %s\n", gpus_line);
+    if (job_line[0])
+        fprintf(r->table, "# Batch job: %s\n", job_line);
     if (env_line[0])
         fprintf(r->table, "# Environment: %s\n", env_line);
     if (gpu_ok && no_reduce)

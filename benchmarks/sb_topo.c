@@ -437,7 +437,8 @@ int main(int argc, char **argv)
     char err[ERRLEN] = "";
     int rc = sb_comm_init(&comm, &argc, &argv, 0, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "sb_topo: %s\n", err);
+        if (err[0]) /* empty on the processes that leave the explanation to the first */
+            fprintf(stderr, "sb_topo: %s\n", err);
         sb_comm_finalize(&comm);
         return rc;
     }

@@ -15,18 +15,49 @@ enum { SIDE_TAG = 7, PREFLIGHT_TAG = 8 };
 
 static MPI_Comm world_of(const struct sb_comm *c) { return ((struct comm_impl *)c->impl)->world; }
 
+static int env_int(const char *name)
+{
+    const char *v = getenv(name);
+    return v ? atoi(v) : 0;
+}
+
 /* A launcher that started several processes which each became a 1-rank MPI job: the usual
- * cause is a binary built against another MPI than the mpirun/srun that launched it. */
+ * cause is a binary built against another MPI than the mpirun/srun that launched it. Slurm's
+ * count is the step's (SLURM_STEP_NUM_TASKS, set by srun), not the allocation's SLURM_NTASKS:
+ * a singleton run in an `sbatch -n 8` script is one process, legitimately. */
 static int launcher_ranks(void)
 {
-    static const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_NTASKS", "MPI_LOCALNRANKS"};
+    static const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "SLURM_STEP_NUM_TASKS",
+                                 "MPI_LOCALNRANKS"};
     int most = 0;
-    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && atoi(v) > most)
-            most = atoi(v);
-    }
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+        most = env_int(vars[i]) > most ? env_int(vars[i]) : most;
     return most;
+}
+
+/* This process's rank as the launcher numbered it (0 when no launcher says): of N processes that
+ * cannot form one job, only the first says why, so the user reads one line, not N. */
+static int launcher_rank(void)
+{
+    static const char *vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
+        if (getenv(vars[i]))
+            return env_int(vars[i]);
+    return 0;
+}
+
+/* srun started several tasks but gave them no process-management interface (`--mpi=none`, the
+ * default where MpiDefault is unset): MPI_Init would either abort (Open MPI) or make each task a
+ * singleton. Nothing of PMIx, PMI-1/2 or a launcher of MPI's own is in the environment. */
+static int srun_without_pmi(void)
+{
+    static const char *pmi[] = {"PMIX_RANK", "PMI_RANK", "PMI_FD", "PMI_ID", "OMPI_COMM_WORLD_RANK"};
+    if (env_int("SLURM_STEP_NUM_TASKS") <= 1)
+        return 0;
+    for (size_t i = 0; i < sizeof pmi / sizeof *pmi; i++)
+        if (getenv(pmi[i]))
+            return 0;
+    return 1;
 }
 
 /* Fills c's ranks, node and node count from impl->world (which it takes over). */
@@ -52,6 +83,15 @@ static void describe(struct sb_comm *c, struct comm_impl *impl)
 int sb_comm_init(struct sb_comm *c, int *argc, char ***argv, int want_threads, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
+    if (srun_without_pmi()) {
+        if (launcher_rank() == 0)
+            snprintf(err, errlen,
+                     "srun started %d tasks without an MPI plugin (no PMIx or PMI in the environment), so "
+                     "they cannot form one MPI job: run srun --mpi=pmix (srun --mpi=list shows this Slurm's), "
+                     "or mpirun",
+                     env_int("SLURM_STEP_NUM_TASKS"));
+        return 2;
+    }
     /* Threads only when asked: MPI_THREAD_MULTIPLE adds locking to every call. */
     int provided = MPI_THREAD_SINGLE;
     if (MPI_Init_thread(argc, argv, want_threads ? MPI_THREAD_MULTIPLE : MPI_THREAD_SINGLE, &provided) !=
@@ -70,6 +110,8 @@ int sb_comm_init(struct sb_comm *c, int *argc, char ***argv, int want_threads, c
 
     int launched = launcher_ranks();
     if (c->size == 1 && launched > 1) {
+        if (launcher_rank() != 0)
+            return 2;
         snprintf(err, errlen,
                  "the launcher started %d processes but each is a 1-rank MPI job: this binary was built "
                  "with %s, which is not the MPI of the mpirun/srun that launched it", launched,
@@ -97,7 +139,11 @@ void sb_comm_finalize(struct sb_comm *c)
         free(impl);
         c->impl = NULL;
     }
-    MPI_Finalize();
+    int initialized = 0, finalized = 0;
+    MPI_Initialized(&initialized);
+    MPI_Finalized(&finalized);
+    if (initialized && !finalized) /* init may have been refused before MPI_Init */
+        MPI_Finalize();
 }
 
 int sb_comm_in_process(void) { return 0; }

@@ -155,6 +155,7 @@ static json_t *run_header(struct run *run, int argc, char **argv)
     json_object_set_new(o, "gpus", sb_gpuinfo_json()); /* rank 0's node: CUDA, NVML (NVLink), NCCL */
     json_object_set_new(o, "options", options_json(&run->opt));
     json_object_set_new(o, "environment", sb_tuning_environment()); /* rank 0's */
+    json_object_set_new(o, "batch_job", sb_batch_job());
     return o;
 }
 

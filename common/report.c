@@ -147,6 +147,10 @@ void sb_report_header(struct sb_report *r, const struct sb_collective *coll, jso
         sb_gpuinfo_summary(json_object_get(run, "gpus"), gpus, sizeof gpus);
         fprintf(t, "# GPUs (rank 0's node): %s\n", gpus);
     }
+    char job[512];
+    sb_batch_job_summary(json_object_get(run, "batch_job"), job, sizeof job);
+    if (job[0])
+        fprintf(t, "# Batch job: %s\n", job);
     json_t *env = json_object_get(run, "environment");
     if (json_object_size(env) > 0) {
         char line[2048];

@@ -126,6 +126,65 @@ json_t *sb_tuning_environment(void)
     return env;
 }
 
+struct job_field {
+    const char *key, *var;
+};
+
+/* {"scheduler": name, key: $var, ...} with the variables that are set. */
+static json_t *job_from(const char *scheduler, const struct job_field *fields, size_t n)
+{
+    json_t *job = json_pack("{s:s}", "scheduler", scheduler);
+    for (size_t i = 0; i < n; i++) {
+        const char *v = getenv(fields[i].var);
+        json_t *value = v ? json_string(v) : NULL; /* NULL too when not UTF-8 */
+        if (value)
+            json_object_set_new(job, fields[i].key, value);
+    }
+    return job;
+}
+
+json_t *sb_batch_job(void)
+{
+    static const struct job_field slurm[] = {
+        {"job_id", "SLURM_JOB_ID"},       {"job_name", "SLURM_JOB_NAME"},  {"step_id", "SLURM_STEP_ID"},
+        {"partition", "SLURM_JOB_PARTITION"}, {"cluster", "SLURM_CLUSTER_NAME"}, {"nodelist", "SLURM_JOB_NODELIST"},
+        {"tasks", "SLURM_NTASKS"}};
+    static const struct job_field pbs[] = {{"job_id", "PBS_JOBID"}, {"job_name", "PBS_JOBNAME"}, {"queue", "PBS_QUEUE"}};
+    static const struct job_field lsf[] = {{"job_id", "LSB_JOBID"}, {"job_name", "LSB_JOBNAME"}, {"queue", "LSB_QUEUE"}};
+    static const struct job_field flux[] = {{"job_id", "FLUX_JOB_ID"}};
+    if (getenv("SLURM_JOB_ID"))
+        return job_from("slurm", slurm, sizeof slurm / sizeof *slurm);
+    if (getenv("PBS_JOBID"))
+        return job_from("pbs", pbs, sizeof pbs / sizeof *pbs);
+    if (getenv("LSB_JOBID"))
+        return job_from("lsf", lsf, sizeof lsf / sizeof *lsf);
+    if (getenv("FLUX_JOB_ID"))
+        return job_from("flux", flux, sizeof flux / sizeof *flux);
+    return json_null();
+}
+
+static const char *field_or(json_t *o, const char *key, const char *otherwise)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v ? v : otherwise;
+}
+
+void sb_batch_job_summary(json_t *job, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (!json_is_object(job))
+        return;
+    int used = snprintf(buf, len, "%s job %s", field_or(job, "scheduler", "?"), field_or(job, "job_id", "?"));
+    static const char *const parts[][2] = {
+        {"job_name", " (%s)"}, {"step_id", ", step %s"}, {"partition", ", partition %s"},
+        {"queue", ", queue %s"}, {"nodelist", ", nodes %s"}};
+    for (size_t i = 0; i < sizeof parts / sizeof *parts && used > 0 && (size_t)used < len; i++) {
+        const char *v = field_or(job, parts[i][0], NULL);
+        if (v)
+            used += snprintf(buf + used, len - (size_t)used, parts[i][1], v);
+    }
+}
+
 void sb_environment_summary(json_t *env, char *buf, size_t len)
 {
     size_t used = 0;

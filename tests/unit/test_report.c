@@ -130,6 +130,51 @@ static void environment_keeps_the_knobs_not_the_plumbing(void **state)
     json_decref(env);
 }
 
+/* The run header's batch_job: the scheduler's job, not part of the tuning environment. */
+static void batch_job_from_the_scheduler(void **state)
+{
+    (void)state;
+    unsetenv("SLURM_JOB_ID");
+    unsetenv("PBS_JOBID");
+    unsetenv("LSB_JOBID");
+    unsetenv("FLUX_JOB_ID");
+    json_t *none = sb_batch_job();
+    assert_true(json_is_null(none));
+    char line[256];
+    sb_batch_job_summary(none, line, sizeof line);
+    assert_string_equal(line, "");
+    json_decref(none);
+
+    setenv("SLURM_JOB_ID", "4242", 1);
+    setenv("SLURM_JOB_NAME", "nightly", 1);
+    setenv("SLURM_JOB_NODELIST", "gpu[01-04]", 1);
+    unsetenv("SLURM_STEP_ID"); /* a batch script, not an srun step */
+    unsetenv("SLURM_JOB_PARTITION");
+    json_t *job = sb_batch_job();
+    assert_string_equal(json_string_value(json_object_get(job, "scheduler")), "slurm");
+    assert_string_equal(json_string_value(json_object_get(job, "job_id")), "4242");
+    assert_null(json_object_get(job, "step_id"));
+    sb_batch_job_summary(job, line, sizeof line);
+    assert_string_equal(line, "slurm job 4242 (nightly), nodes gpu[01-04]");
+    json_t *env = sb_tuning_environment();
+    assert_null(json_object_get(env, "SLURM_JOB_ID"));
+    json_decref(env);
+    char tiny[10];
+    sb_batch_job_summary(job, tiny, sizeof tiny); /* cut, still a string */
+    assert_true(strlen(tiny) < sizeof tiny);
+    json_decref(job);
+
+    unsetenv("SLURM_JOB_ID");
+    setenv("PBS_JOBID", "77.pbs01", 1);
+    setenv("PBS_QUEUE", "gpu", 1);
+    job = sb_batch_job();
+    assert_string_equal(json_string_value(json_object_get(job, "scheduler")), "pbs");
+    sb_batch_job_summary(job, line, sizeof line);
+    assert_string_equal(line, "pbs job 77.pbs01, queue gpu");
+    json_decref(job);
+    unsetenv("PBS_JOBID");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -138,6 +183,7 @@ int main(void)
         cmocka_unit_test(unchecked_is_null_and_samples_on_request),
         cmocka_unit_test(check_says_host_or_device),
         cmocka_unit_test(environment_keeps_the_knobs_not_the_plumbing),
+        cmocka_unit_test(batch_job_from_the_scheduler),
     };
     return cmocka_run_group_tests_name("report", tests, NULL, NULL);
 }
