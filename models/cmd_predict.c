@@ -87,6 +87,8 @@ static int parse_args(int argc, char **argv, struct predict_args *a)
     if (!sbm_algorithm_applies(a->collective, a->algorithm))
         return sbm_cli_fail("predict: algorithm '%s' does not apply to %s",
                             sbm_algorithm_name(a->algorithm), sbm_collective_name(a->collective));
+    if (a->sweep && a->min_bytes < 1) /* 0 x factor stays 0: the sweep would never end */
+        return sbm_cli_fail("predict: -b must be at least 1 byte for --sweep");
     return a->min_bytes <= a->max_bytes ? 0 : sbm_cli_fail("predict: -b is larger than -e");
 }
 
