@@ -72,9 +72,13 @@ static void print_fit_table(const struct sbm_fit *f)
     for (size_t i = 0; i < f->n_all; i++) {
         char size[16];
         sbm_format_bytes(f->bytes[i], size, sizeof size);
-        bool used = f->bytes[i] >= f->min_bytes && f->bytes[i] <= f->max_bytes;
+        bool used = false; /* --fit-on may skip sizes inside the range */
+        for (size_t k = 0; k < f->n_used && !used; k++)
+            used = f->sizes_used[k] == f->bytes[i];
         printf("  %12s %12.2f %12.2f %+8.1f%%%s\n", size, f->measured_us[i], f->fitted_us[i],
-               100 * (f->fitted_us[i] - f->measured_us[i]) / f->measured_us[i], used ? "" : "  (outside fit range)");
+               100 * (f->fitted_us[i] - f->measured_us[i]) / f->measured_us[i], used ? ""
+               : f->bytes[i] < f->min_bytes || f->bytes[i] > f->max_bytes ? "  (outside fit range)"
+                                                                        : "  (not fitted on)");
     }
 }
 
