@@ -124,6 +124,9 @@ int sbm_cmd_fit(int argc, char **argv)
     struct sbm_error err;
     for (int i = optind; i < argc && rc == SBM_OK; i++)
         rc = sbm_cli_report(sbm_results_read(argv[i], &pts, &err), &err);
+    if (rc == SBM_OK && pts.skipped)
+        fprintf(stderr, "sb_model: fit: note: %zu result records not used (failed, or wrong > 0: "
+                "they timed a collective that did not compute the answer)\n", pts.skipped);
     struct sbm_fit *fits = rc == SBM_OK ? calloc(pts.n, sizeof *fits) : NULL;
     size_t n = 0;
     if (rc == SBM_OK)
