@@ -62,6 +62,7 @@ refuse "unknown rule 'R99'" rules --rule R99
 refuse "--system NAME is required" size
 refuse "do not fit a 2-tier fat tree" size --system gb200-nvl72 --gpus 20000 --tiers 2
 refuse "invalid --gpus '0'" size --system gb200-nvl72 --gpus 0
+refuse "1000000 GPUs need more than 3 tiers of qm9700" size --system dgx-h100 --gpus 1000000
 refuse "invalid --fit-on '4M:1M'" validate "$TMP/nomedian.jsonl" --fit-on 4M:1M
 "$M" fit "$TMP/bad.jsonl" --save "$TMP/p.json" >/dev/null 2>&1
 check "a failed fit writes no parameters file" [ ! -e "$TMP/p.json" ]
