@@ -50,6 +50,59 @@ static int check_sources(json_t *node, const char *path, const char *file, struc
     return SBM_OK;
 }
 
+/* The fields each kind of entry may have: a misspelt optional field ("l2_swtich") would
+ * otherwise be ignored and its default used without a word. */
+static const char *const known_fields[SBM_CATALOG_SECTIONS] = {
+    " name hbm_gbytes hbm_tbytes_s dense_tflops_bf16 dense_tflops_fp8 dense_tflops_fp4"
+    " nvlink_generation links link_gbytes_s ",
+    " name ports port_gbit_s chips_per_tray in_switch_reduction ",
+    " name rate_gbit_s ",
+    " name reach_m order ",
+    " name value source ",
+    " name value source ",
+    " name gpu gpus_per_node scale_up scale_out ",
+};
+static const char scale_up_fields[] = " domain_gpus tiers switch l2_switch tier1_length_m"
+    " tier2_length_m link_efficiency nvls_efficiency launch step nvls_step ";
+static const char scale_out_fields[] = " nic nics_per_gpu switch efficiency step tier1_length_m"
+    " upper_length_m ";
+
+static int check_fields(json_t *obj, const char *known, const char *file, const char *path,
+                        struct sbm_error *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        char word[128];
+        snprintf(word, sizeof word, " %s ", key);
+        if (!strstr(known, word))
+            return sbm_error_set(err, "%s: %s: unknown field '%s' (known:%.*s)", file, path, key,
+                                 (int)strlen(known) - 1, known);
+    }
+    return SBM_OK;
+}
+
+static int check_entry_fields(int idx, const char *name, json_t *entry, const char *file,
+                              struct sbm_error *err)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s.%s", sbm_catalog_section_names[idx], name);
+    if (check_fields(entry, known_fields[idx], file, path, err))
+        return SBM_BAD_INPUT;
+    if (strcmp(sbm_catalog_section_names[idx], "systems") != 0)
+        return SBM_OK;
+    static const char *const parts[] = {"scale_up", "scale_out"};
+    static const char *const part_fields[] = {scale_up_fields, scale_out_fields};
+    for (int i = 0; i < 2; i++) {
+        json_t *part = json_object_get(entry, parts[i]);
+        char sub[300];
+        snprintf(sub, sizeof sub, "%s.%s", path, parts[i]);
+        if (json_is_object(part) && check_fields(part, part_fields[i], file, sub, err))
+            return SBM_BAD_INPUT;
+    }
+    return SBM_OK;
+}
+
 static int merge_section(struct sbm_catalog *cat, int idx, json_t *entries, const char *file,
                          struct sbm_error *err)
 {
@@ -62,6 +115,8 @@ static int merge_section(struct sbm_catalog *cat, int idx, json_t *entries, cons
         if (!json_is_object(entry))
             return sbm_error_set(err, "%s: %s.%s is not an object", file,
                                  sbm_catalog_section_names[idx], name);
+        if (check_entry_fields(idx, name, entry, file, err))
+            return SBM_BAD_INPUT;
         if (json_object_get(cat->section[idx], name))
             return sbm_error_set(err, "%s: %s '%s' is defined twice in the catalog", file,
                                  sbm_catalog_section_names[idx], name);

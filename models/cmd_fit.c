@@ -72,9 +72,13 @@ static void print_fit_table(const struct sbm_fit *f)
     for (size_t i = 0; i < f->n_all; i++) {
         char size[16];
         sbm_format_bytes(f->bytes[i], size, sizeof size);
-        bool used = f->bytes[i] >= f->min_bytes && f->bytes[i] <= f->max_bytes;
+        bool used = false; /* --fit-on may skip sizes inside the range */
+        for (size_t k = 0; k < f->n_used && !used; k++)
+            used = f->sizes_used[k] == f->bytes[i];
         printf("  %12s %12.2f %12.2f %+8.1f%%%s\n", size, f->measured_us[i], f->fitted_us[i],
-               100 * (f->fitted_us[i] - f->measured_us[i]) / f->measured_us[i], used ? "" : "  (outside fit range)");
+               100 * (f->fitted_us[i] - f->measured_us[i]) / f->measured_us[i], used ? ""
+               : f->bytes[i] < f->min_bytes || f->bytes[i] > f->max_bytes ? "  (outside fit range)"
+                                                                        : "  (not fitted on)");
     }
 }
 
@@ -120,6 +124,9 @@ int sbm_cmd_fit(int argc, char **argv)
     struct sbm_error err;
     for (int i = optind; i < argc && rc == SBM_OK; i++)
         rc = sbm_cli_report(sbm_results_read(argv[i], &pts, &err), &err);
+    if (rc == SBM_OK && pts.skipped)
+        fprintf(stderr, "sb_model: fit: note: %zu result records not used (failed, or wrong > 0: "
+                "they timed a collective that did not compute the answer)\n", pts.skipped);
     struct sbm_fit *fits = rc == SBM_OK ? calloc(pts.n, sizeof *fits) : NULL;
     size_t n = 0;
     if (rc == SBM_OK)

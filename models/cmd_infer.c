@@ -245,12 +245,22 @@ static int run_curves(const struct infer_args *a, const struct sbm_infer_setup *
     if (a->csv)
         puts(csv_fields);
     char *save = NULL;
+    int rc = SBM_OK;
     for (char *id = strtok_r(list, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
         struct sbm_infer_curve *k = malloc(sizeof *k);
         struct sbm_error err;
         if (sbm_infer_curve_build(s, id, k, &err) != SBM_OK) {
             free(k);
             return sbm_cli_report(SBM_BAD_INPUT, &err);
+        }
+        if (k->all.n == 0) { /* no throughput to print: say so, and go on with the others */
+            rc = sbm_cli_fail("infer: %s does not fit in the memory of %s (%.0f GB per GPU): no "
+                              "layout%s holds its weights and the KV of one sequence of %g tokens",
+                              k->model.id, k->sys.id, k->hw.hbm_gbytes,
+                              a->in_domain ? " inside the scale-up domain" : "", k->c.context);
+            sbm_infer_curve_free(k);
+            free(k);
+            continue;
         }
         print_header(a, k);
         const struct sbm_infer_points *pts = a->all ? &k->all : &k->front;
@@ -261,7 +271,7 @@ static int run_curves(const struct infer_args *a, const struct sbm_infer_setup *
         sbm_infer_curve_free(k);
         free(k);
     }
-    return SBM_OK;
+    return rc;
 }
 
 /* ---- --claims ---- */

@@ -16,6 +16,7 @@ struct predict_args {
     bool all_algorithms, algorithm_given, json, sweep, have_collective;
     int ranks, domains;
     double bytes, min_bytes, max_bytes, factor;
+    double fit_min, fit_max; /* with --params: the sizes the fit holds on (0, 0 without) */
 };
 
 static const char usage[] =
@@ -87,6 +88,8 @@ static int parse_args(int argc, char **argv, struct predict_args *a)
     if (!sbm_algorithm_applies(a->collective, a->algorithm))
         return sbm_cli_fail("predict: algorithm '%s' does not apply to %s",
                             sbm_algorithm_name(a->algorithm), sbm_collective_name(a->collective));
+    if (a->sweep && a->min_bytes < 1) /* 0 x factor stays 0: the sweep would never end */
+        return sbm_cli_fail("predict: -b must be at least 1 byte for --sweep");
     return a->min_bytes <= a->max_bytes ? 0 : sbm_cli_fail("predict: -b is larger than -e");
 }
 
@@ -120,6 +123,8 @@ static int build_fabric(struct predict_args *a, struct sbm_fabric *f, char *labe
                                                     a->ranks, NULL, NULL);
         if (fit) {
             sbm_fabric_use_fit(f, fit);
+            a->fit_min = fit->min_bytes;
+            a->fit_max = fit->max_bytes;
             if (!a->algorithm_given) /* the algorithm the fit was mapped through */
                 sbm_algorithm_parse(fit->algorithm, &a->algorithm);
             snprintf(label, len, "%s%sfitted %s p=%d (%s): alpha %.3g us, %.4g GB/s", a->system ? a->system : "",
@@ -134,6 +139,12 @@ static int build_fabric(struct predict_args *a, struct sbm_fabric *f, char *labe
     return SBM_OK;
 }
 
+/* A size outside the range the fitted line held on is an extrapolation: said on its row. */
+static bool extrapolated(const struct predict_args *a, double bytes)
+{
+    return a->fit_max > 0 && (bytes < a->fit_min || bytes > a->fit_max);
+}
+
 static void print_prediction(const struct predict_args *a, const struct sbm_prediction *p)
 {
     if (a->json) {
@@ -142,13 +153,20 @@ static void print_prediction(const struct predict_args *a, const struct sbm_pred
                               "nodes", a->domains, "bytes", (json_int_t)p->bytes, "time_us",
                               p->time_us, "algbw_gbps", p->algbw_gbps, "busbw_gbps", p->busbw_gbps,
                               "algorithm", sbm_algorithm_name(p->algorithm));
+        if (a->fit_max > 0)
+            json_object_set_new(o, "extrapolated", json_boolean(extrapolated(a, p->bytes)));
         sbm_cli_print_json(o);
         return;
     }
-    char size[32];
+    char size[32], lo[16], hi[16];
     sbm_format_bytes(p->bytes, size, sizeof size);
-    printf("%12s %14.2f %12.2f %12.2f  %s\n", size, p->time_us, p->algbw_gbps, p->busbw_gbps,
+    sbm_format_bytes(a->fit_min, lo, sizeof lo);
+    sbm_format_bytes(a->fit_max, hi, sizeof hi);
+    printf("%12s %14.2f %12.2f %12.2f  %s", size, p->time_us, p->algbw_gbps, p->busbw_gbps,
            sbm_algorithm_name(p->algorithm));
+    if (extrapolated(a, p->bytes))
+        printf("  (extrapolated: the fit holds on %s..%s)", lo, hi);
+    putchar('\n');
 }
 
 static void predict_size(const struct predict_args *a, const struct sbm_fabric *f, double bytes)

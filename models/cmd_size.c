@@ -103,8 +103,14 @@ int sbm_cmd_size(int argc, char **argv)
         return SBM_BAD_INPUT;
     int rc = sbm_system_resolve(&cat, system, &sys, &err);
     struct sbm_sizing up, out;
+    int n = gpus ? gpus : sys.up.domain_gpus;
     if (rc == SBM_OK && sbm_size_scale_out(&cat, &sys, gpus, tiers, &out) != 0)
-        rc = sbm_error_set(&err, "size: %d GPUs do not fit a %d-tier fat tree of %s", gpus ? gpus : sys.up.domain_gpus, tiers, sys.out.sw.id);
+        rc = tiers ? sbm_error_set(&err, "size: %d GPUs do not fit a %d-tier fat tree of %s", n,
+                                   tiers, sys.out.sw.id)
+                   : sbm_error_set(&err, "size: %d GPUs need more than 3 tiers of %s (3 tiers of "
+                                   "radix %d hold %g switch ports; the model sizes 1 to 3 tiers)",
+                                   n, sys.out.sw.id, sys.out.sw.ports,
+                                   sbm_fat_tree_capacity(sys.out.sw.ports, 3));
     if (rc == SBM_OK) {
         /* Scale-up is sized per domain (a smaller N sizes a partial domain). */
         sbm_size_scale_up(&cat, &sys, gpus && gpus < sys.up.domain_gpus ? gpus : 0, &up);

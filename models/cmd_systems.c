@@ -44,25 +44,25 @@ int sbm_cmd_systems(int argc, char **argv)
     struct sbm_catalog cat;
     if (sbm_cli_load_catalog(dir, &cat) != SBM_OK)
         return SBM_BAD_INPUT;
-    if (!json)
-        printf("%-16s %-12s %6s %5s %8s %8s  %-18s %-8s %s\n", "system", "gpu", "domain", "tiers",
-               "up GB/s", "planned", "scale-out NIC", "switch", "name");
+    /* Every system resolves before anything is printed, so a bad entry leaves stdout empty. */
     const char *id;
     json_t *entry;
     int rc = SBM_OK;
-    json_object_foreach(sbm_catalog_section(&cat, "systems"), id, entry) {
-        struct sbm_system s;
-        struct sbm_error err;
-        (void)entry;
-        rc = sbm_system_resolve(&cat, id, &s, &err);
-        if (rc != SBM_OK) {
-            sbm_cli_report(rc, &err);
-            break;
+    for (int pass = 0; pass < 2 && rc == SBM_OK; pass++) {
+        if (pass == 1 && !json)
+            printf("%-16s %-12s %6s %5s %8s %8s  %-18s %-8s %s\n", "system", "gpu", "domain",
+                   "tiers", "up GB/s", "planned", "scale-out NIC", "switch", "name");
+        json_object_foreach(sbm_catalog_section(&cat, "systems"), id, entry) {
+            struct sbm_system s;
+            struct sbm_error err;
+            (void)entry;
+            if ((rc = sbm_cli_report(sbm_system_resolve(&cat, id, &s, &err), &err)) != SBM_OK)
+                break;
+            if (pass == 1 && json)
+                sbm_cli_print_json(system_json(&s));
+            else if (pass == 1)
+                print_row(&s);
         }
-        if (json)
-            sbm_cli_print_json(system_json(&s));
-        else
-            print_row(&s);
     }
     sbm_catalog_free(&cat);
     return rc;

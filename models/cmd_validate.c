@@ -244,6 +244,9 @@ int sbm_cmd_validate(int argc, char **argv)
     struct sbm_error err;
     for (int i = optind; i < argc && rc == SBM_OK; i++)
         rc = sbm_cli_report(sbm_results_read(argv[i], &pts, &err), &err);
+    if (rc == SBM_OK && pts.skipped)
+        fprintf(stderr, "sb_model: validate: note: %zu result records not used (failed, or wrong > 0: "
+                "they timed a collective that did not compute the answer)\n", pts.skipped);
     if (rc == SBM_OK && a.params)
         rc = sbm_cli_report(sbm_params_load(a.params, &params, &err), &err);
     if (rc == SBM_OK)

@@ -123,6 +123,21 @@ static bool within_tolerance(const struct sbm_line *l, const struct sbm_point *p
     return true;
 }
 
+/* The line rises over [x_lo, x_hi] by more than TOL of its smallest time: else its slope is
+ * noise (equal or falling times) and 1/slope no bandwidth (flat times gave 1e31 GB/s). */
+static bool grows(const struct sbm_line *l, double x_lo, double x_hi, double y_min, double tol)
+{
+    return l->slope_us_per_byte > 0 && l->slope_us_per_byte * (x_hi - x_lo) > tol * y_min;
+}
+
+static double min_time(const struct sbm_point *pts, size_t lo, size_t hi)
+{
+    double m = INFINITY;
+    for (size_t i = lo; i < hi; i++)
+        m = fmin(m, pts[i].median_us);
+    return m;
+}
+
 static int fit_range(const struct sbm_point *pts, size_t lo, size_t hi, struct sbm_line *l)
 {
     double x[SBM_FIT_MAX_SIZES], y[SBM_FIT_MAX_SIZES];
@@ -133,7 +148,7 @@ static int fit_range(const struct sbm_point *pts, size_t lo, size_t hi, struct s
     return sbm_fit_line(x, y, hi - lo, l);
 }
 
-/* The longest run of consecutive sizes (at least 3) whose own fit has a positive slope, an
+/* The longest run of consecutive sizes (at least 3) whose own fit grows with size, an
  * intercept no further below zero than the tolerance of its smallest time, and every residual
  * within the tolerance; on a tie the run of larger sizes (the bandwidth regime) wins. */
 static int choose_range(const struct sbm_point *pts, size_t n, double tol, size_t *lo, size_t *hi)
@@ -142,7 +157,8 @@ static int choose_range(const struct sbm_point *pts, size_t n, double tol, size_
     for (size_t a = 0; a < n; a++)
         for (size_t b = a + 3; b <= n; b++) {
             struct sbm_line l;
-            if (b - a >= best_len && fit_range(pts, a, b, &l) == 0 && l.slope_us_per_byte > 0 &&
+            if (b - a >= best_len && fit_range(pts, a, b, &l) == 0 &&
+                grows(&l, pts[a].bytes, pts[b - 1].bytes, min_time(pts, a, b), tol) &&
                 l.intercept_us >= -tol * pts[a].median_us &&
                 within_tolerance(&l, pts, a, b, tol)) {
                 best_len = b - a;
@@ -153,18 +169,22 @@ static int choose_range(const struct sbm_point *pts, size_t n, double tol, size_
     return best_len ? 0 : -1;
 }
 
+/* -1: fewer than two distinct sizes; -2: the time does not grow with size on them. */
 static int fit_selected(const struct sbm_point *pts, size_t n, const struct sbm_selection *sel,
-                        struct sbm_fit *fit)
+                        double tol, struct sbm_fit *fit)
 {
-    double x[SBM_FIT_MAX_SIZES], y[SBM_FIT_MAX_SIZES];
+    double x[SBM_FIT_MAX_SIZES], y[SBM_FIT_MAX_SIZES], y_min = INFINITY;
     fit->n_used = 0;
     for (size_t i = 0; i < n; i++)
         if (sbm_selection_contains(sel, pts[i].bytes, pts[i].ranks)) {
             x[fit->n_used] = pts[i].bytes;
+            y_min = fmin(y_min, pts[i].median_us);
             y[fit->n_used++] = pts[i].median_us;
         }
     memcpy(fit->sizes_used, x, fit->n_used * sizeof *x);
-    return sbm_fit_line(x, y, fit->n_used, &fit->line);
+    if (sbm_fit_line(x, y, fit->n_used, &fit->line) != 0)
+        return -1;
+    return grows(&fit->line, x[0], x[fit->n_used - 1], y_min, tol) ? 0 : -2;
 }
 
 static void record_residuals(const struct sbm_point *pts, size_t n, struct sbm_fit *fit)
@@ -191,13 +211,18 @@ int sbm_fit_curve(const struct sbm_point *pts, size_t n, const struct sbm_fit_re
     snprintf(fit->algorithm, sizeof fit->algorithm, "%s",
              req->algorithm ? req->algorithm : default_algorithm(pts[0].collective));
     if (req->fit_on) {
-        if (fit_selected(pts, n, req->fit_on, fit) != 0)
+        int rc = fit_selected(pts, n, req->fit_on, req->tolerance, fit);
+        if (rc == -1)
             return sbm_error_set(err, "%s: fewer than two distinct sizes to fit on", what);
+        if (rc == -2)
+            return sbm_error_set(err, "%s: the time does not grow with size on the --fit-on sizes "
+                                      "(by more than %.0f%%): no bandwidth to fit", what,
+                                 100 * req->tolerance);
     } else {
         size_t lo, hi;
         if (choose_range(pts, n, req->tolerance, &lo, &hi) != 0)
-            return sbm_error_set(err, "%s: no 3 consecutive sizes fit a line within %.0f%%", what,
-                                 100 * req->tolerance);
+            return sbm_error_set(err, "%s: no 3 consecutive sizes fit a line within %.0f%% whose "
+                                      "time grows with size", what, 100 * req->tolerance);
         fit_range(pts, lo, hi, &fit->line);
         fit->n_used = hi - lo;
         for (size_t i = lo; i < hi; i++)

@@ -20,7 +20,11 @@ int sbm_layout_check(const struct sbm_layout *l, const struct sbm_llm *m, int do
     int w = sbm_layout_width(l);
     if (l->tp < 1 || l->ep < 1 || l->pp < 1 || w % l->tp || w % l->ep)
         return -1;
-    if (l->tp > m->heads || l->pp > m->layers || w > domain)
+    /* Megatron-style TP gives each rank whole heads: tp divides the heads, and the KV heads
+     * split evenly or are replicated whole (tp a multiple of them). */
+    if (m->heads % l->tp || (!m->mla && m->kv_heads % l->tp && l->tp % m->kv_heads))
+        return -1;
+    if (l->pp > m->layers || w > domain)
         return -1;
     return sbm_llm_is_moe(m) ? (l->ep <= m->experts ? 0 : -1) : (l->ep == 1 ? 0 : -1);
 }

@@ -59,13 +59,27 @@ static const char *point_from_record(json_t *rec, struct sbm_point *p)
     return NULL;
 }
 
-/* A result record whose measurement failed ("error" set) carries no time: skipped. */
-static int is_measured_result(json_t *rec)
+#define SBM_RESULTS_SCHEMA "scalebench/1"
+
+static int is_result(json_t *rec)
 {
     json_t *type = json_object_get(rec, "type");
-    json_t *error = json_object_get(rec, "error");
-    return json_is_string(type) && strcmp(json_string_value(type), "result") == 0 &&
-           (!error || json_is_null(error));
+    return json_is_string(type) && strcmp(json_string_value(type), "result") == 0;
+}
+
+/* A result whose measurement failed ("error" set) carries no time, and one with wrong
+ * elements timed a collective that did not compute the answer: neither is fitted. */
+static int is_measured(json_t *rec)
+{
+    json_t *error = json_object_get(rec, "error"), *wrong = json_object_get(rec, "wrong");
+    return (!error || json_is_null(error)) && !(json_is_number(wrong) && json_number_value(wrong) > 0);
+}
+
+/* A record naming another schema (a newer major version) may mean other things by its fields. */
+static int other_schema(json_t *rec)
+{
+    json_t *schema = json_object_get(rec, "schema");
+    return schema && (!json_is_string(schema) || strcmp(json_string_value(schema), SBM_RESULTS_SCHEMA) != 0);
 }
 
 static int read_line(const char *path, long lineno, const char *line, struct sbm_points *pts,
@@ -78,7 +92,14 @@ static int read_line(const char *path, long lineno, const char *line, struct sbm
     int rc = SBM_OK;
     if (!json_is_object(rec))
         rc = sbm_error_set(err, "%s:%ld: a record must be a JSON object", path, lineno);
-    else if (is_measured_result(rec)) {
+    else if (other_schema(rec))
+        rc = sbm_error_set(err, "%s:%ld: schema %s is not %s, the one this sb_model reads", path,
+                           lineno, json_is_string(json_object_get(rec, "schema"))
+                                       ? json_string_value(json_object_get(rec, "schema")) : "(not a string)",
+                           SBM_RESULTS_SCHEMA);
+    else if (is_result(rec) && !is_measured(rec))
+        pts->skipped++;
+    else if (is_result(rec)) {
         struct sbm_point p;
         const char *missing = point_from_record(rec, &p);
         if (missing)
@@ -101,7 +122,7 @@ int sbm_results_read(const char *path, struct sbm_points *out, struct sbm_error 
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (!f)
         return sbm_error_set(err, "cannot read results file '%s': %s", path, strerror(errno));
-    size_t start = out->n;
+    size_t start = out->n, skipped = out->skipped;
     char *line = NULL;
     size_t cap = 0;
     long lineno = 0;
@@ -114,10 +135,15 @@ int sbm_results_read(const char *path, struct sbm_points *out, struct sbm_error 
     free(line);
     if (f != stdin)
         fclose(f);
-    if (rc != SBM_OK)
+    if (rc != SBM_OK) {
         out->n = start;
-    else if (out->n == start)
-        rc = sbm_error_set(err, "%s: no result records", path);
+        out->skipped = skipped;
+    } else if (out->n == start) {
+        rc = out->skipped > skipped
+                 ? sbm_error_set(err, "%s: no usable result records (%zu failed or with wrong > 0)",
+                                 path, out->skipped - skipped)
+                 : sbm_error_set(err, "%s: no result records", path);
+    }
     return rc;
 }
 

@@ -16,10 +16,12 @@ struct sbm_point {
 struct sbm_points {
     struct sbm_point *v;
     size_t n, cap;
+    size_t skipped; /* result records not used: failed ("error" set) or with wrong > 0 */
 };
 
-/* Appends the result records of PATH. A line that is not JSON, or a result record without
- * its required fields, fails with "PATH:LINE: ..." and leaves OUT as it was. */
+/* Appends the result records of PATH. A line that is not JSON, a record of another schema
+ * than scalebench/1, or a result record without its required fields, fails with
+ * "PATH:LINE: ..." and leaves OUT as it was. */
 int sbm_results_read(const char *path, struct sbm_points *out, struct sbm_error *err);
 void sbm_points_free(struct sbm_points *pts);
 

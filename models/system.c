@@ -1,5 +1,6 @@
 #include "system.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,33 +10,85 @@ static void copy_string(char *dst, size_t len, json_t *obj, const char *key, con
     snprintf(dst, len, "%s", s ? s : dflt);
 }
 
-static int sourced_int(json_t *obj, const char *key, const char *owner, int *out,
-                       struct sbm_error *err)
+/* A sourced number of at least MIN (above MIN when STRICT): a negative bandwidth or a zero
+ * link count would otherwise read as a free link or an infinite tray count. */
+static int sourced_at_least(json_t *obj, const char *key, const char *owner, double min,
+                            bool strict, double *out, struct sbm_error *err)
+{
+    int rc = sbm_sourced_number(obj, key, owner, out, NULL, err);
+    if (rc == SBM_OK && (strict ? !(*out > min) : !(*out >= min)))
+        return sbm_error_set(err, "catalog: %s.%s is %g: must be %s %g", owner, key, *out,
+                             strict ? ">" : ">=", min);
+    return rc;
+}
+
+static int sourced_positive(json_t *obj, const char *key, const char *owner, double *out,
+                            struct sbm_error *err)
+{
+    return sourced_at_least(obj, key, owner, 0, true, out, err);
+}
+
+static int sourced_int_min(json_t *obj, const char *key, const char *owner, int min, int *out,
+                           struct sbm_error *err)
 {
     double v;
     int rc = sbm_sourced_number(obj, key, owner, &v, NULL, err);
-    if (rc == SBM_OK && (v < 0 || v != (int)v))
-        return sbm_error_set(err, "catalog: %s.%s must be a whole number >= 0", owner, key);
+    if (rc == SBM_OK && (v < min || v != (int)v))
+        return sbm_error_set(err, "catalog: %s.%s is %g: must be a whole number >= %d", owner,
+                             key, v, min);
     *out = (int)v;
     return rc;
 }
 
-static int resolve_gpu(const struct sbm_catalog *cat, const char *id, struct sbm_gpu *g,
+static int sourced_int(json_t *obj, const char *key, const char *owner, int *out,
                        struct sbm_error *err)
+{
+    return sourced_int_min(obj, key, owner, 0, out, err);
+}
+
+/* A named parameter within [LO, HI] (efficiencies are fractions of line rate in (0, 1]). */
+static int parameter_in(const struct sbm_catalog *cat, const char *section, const char *name,
+                        double lo, bool lo_open, double hi, double *out, struct sbm_error *err)
+{
+    int rc = sbm_catalog_parameter(cat, section, name, out, NULL, err);
+    if (rc != SBM_OK || ((lo_open ? *out > lo : *out >= lo) && *out <= hi))
+        return rc;
+    if (isinf(hi))
+        return sbm_error_set(err, "catalog: %s '%s' is %g: must be %s %g", section, name, *out,
+                             lo_open ? ">" : ">=", lo);
+    return sbm_error_set(err, "catalog: %s '%s' is %g: must be in %s%g, %g]", section, name, *out,
+                         lo_open ? "(" : "[", lo, hi);
+}
+
+static int efficiency(const struct sbm_catalog *cat, const char *name, double *out,
+                      struct sbm_error *err)
+{
+    return parameter_in(cat, "efficiencies", name, 0, true, 1, out, err);
+}
+
+static int latency(const struct sbm_catalog *cat, const char *name, double *out,
+                   struct sbm_error *err)
+{
+    return parameter_in(cat, "latencies", name, 0, false, INFINITY, out, err);
+}
+
+static int resolve_gpu(const struct sbm_catalog *cat, const char *id, const char *sys_owner,
+                       struct sbm_gpu *g, struct sbm_error *err)
 {
     json_t *e = sbm_catalog_entry(cat, "gpus", id);
     if (!e)
-        return sbm_error_set(err, "catalog: unknown gpu '%s'", id ? id : "(none)");
+        return id ? sbm_error_set(err, "catalog: unknown gpu '%s'", id)
+                  : sbm_error_set(err, "catalog: %s lacks 'gpu' (a name of the gpus section)", sys_owner);
     char owner[96];
     snprintf(owner, sizeof owner, "gpu '%s'", id);
     snprintf(g->id, sizeof g->id, "%s", id);
     copy_string(g->name, sizeof g->name, e, "name", id);
-    if (sbm_sourced_number(e, "hbm_gbytes", owner, &g->hbm_gbytes, NULL, err) ||
-        sbm_sourced_number(e, "hbm_tbytes_s", owner, &g->hbm_tbytes_s, NULL, err) ||
-        sbm_sourced_number(e, "dense_tflops_bf16", owner, &g->dense_tflops_bf16, NULL, err) ||
+    if (sourced_positive(e, "hbm_gbytes", owner, &g->hbm_gbytes, err) ||
+        sourced_positive(e, "hbm_tbytes_s", owner, &g->hbm_tbytes_s, err) ||
+        sourced_positive(e, "dense_tflops_bf16", owner, &g->dense_tflops_bf16, err) ||
         sourced_int(e, "nvlink_generation", owner, &g->nvlink_generation, err) ||
-        sourced_int(e, "links", owner, &g->links, err) ||
-        sbm_sourced_number(e, "link_gbytes_s", owner, &g->link_gbytes_s, NULL, err))
+        sourced_int_min(e, "links", owner, 1, &g->links, err) ||
+        sourced_positive(e, "link_gbytes_s", owner, &g->link_gbytes_s, err))
         return SBM_BAD_INPUT;
     return SBM_OK;
 }
@@ -56,9 +109,13 @@ static int resolve_switch(const struct sbm_catalog *cat, const char *id, struct 
     s->present = true;
     copy_string(s->name, sizeof s->name, e, "name", id);
     s->in_switch_reduction = json_is_true(json_object_get(e, "in_switch_reduction"));
-    if (sourced_int(e, "ports", owner, &s->ports, err) ||
-        sbm_sourced_number(e, "port_gbit_s", owner, &s->port_gbit_s, NULL, err) ||
-        sourced_int(e, "chips_per_tray", owner, &s->chips_per_tray, err))
+    /* 0 ports: not published (the sizing says unverifiable); a described switch needs a port
+     * rate and at least one chip per tray. */
+    if (sourced_int(e, "ports", owner, &s->ports, err))
+        return SBM_BAD_INPUT;
+    bool described = s->ports > 0;
+    if (sourced_at_least(e, "port_gbit_s", owner, 0, described, &s->port_gbit_s, err) ||
+        sourced_int_min(e, "chips_per_tray", owner, described, &s->chips_per_tray, err))
         return SBM_BAD_INPUT;
     return SBM_OK;
 }
@@ -76,25 +133,22 @@ static int resolve_scale_up(const struct sbm_catalog *cat, json_t *u, const char
     const char *l2 = string_of(u, "l2_switch") ? string_of(u, "l2_switch") : string_of(u, "switch");
     copy_string(up->link_efficiency_name, sizeof up->link_efficiency_name, u, "link_efficiency", "");
     copy_string(up->nvls_efficiency_name, sizeof up->nvls_efficiency_name, u, "nvls_efficiency", "");
-    if (sourced_int(u, "domain_gpus", owner, &up->domain_gpus, err) ||
+    if (sourced_int_min(u, "domain_gpus", owner, 1, &up->domain_gpus, err) ||
         sourced_int(u, "tiers", owner, &up->tiers, err) ||
+        (up->tiers < 1 || up->tiers > 2
+             ? sbm_error_set(err, "catalog: %s: scale_up.tiers is %d: must be 1 or 2", owner, up->tiers)
+             : SBM_OK) ||
         resolve_switch(cat, string_of(u, "switch"), &up->l1, err) ||
         resolve_switch(cat, l2, &up->l2, err) ||
-        sbm_sourced_number(u, "tier1_length_m", owner, &up->tier1_length_m, NULL, err) ||
+        sourced_at_least(u, "tier1_length_m", owner, 0, false, &up->tier1_length_m, err) ||
         (up->tiers > 1 &&
-         sbm_sourced_number(u, "tier2_length_m", owner, &up->tier2_length_m, NULL, err)) ||
-        sbm_catalog_parameter(cat, "efficiencies", string_of(u, "link_efficiency"),
-                              &up->link_efficiency, NULL, err) ||
-        sbm_catalog_parameter(cat, "efficiencies", string_of(u, "nvls_efficiency"),
-                              &up->nvls_efficiency, NULL, err) ||
-        sbm_catalog_parameter(cat, "latencies", string_of(u, "launch"), &up->launch_us, NULL, err) ||
-        sbm_catalog_parameter(cat, "latencies", string_of(u, "step"), &up->step_us, NULL, err) ||
-        sbm_catalog_parameter(cat, "latencies", string_of(u, "nvls_step"), &up->nvls_step_us,
-                              NULL, err))
+         sourced_at_least(u, "tier2_length_m", owner, 0, false, &up->tier2_length_m, err)) ||
+        efficiency(cat, string_of(u, "link_efficiency"), &up->link_efficiency, err) ||
+        efficiency(cat, string_of(u, "nvls_efficiency"), &up->nvls_efficiency, err) ||
+        latency(cat, string_of(u, "launch"), &up->launch_us, err) ||
+        latency(cat, string_of(u, "step"), &up->step_us, err) ||
+        latency(cat, string_of(u, "nvls_step"), &up->nvls_step_us, err))
         return SBM_BAD_INPUT;
-    if (up->domain_gpus < 1 || up->tiers < 1 || up->tiers > 2)
-        return sbm_error_set(err, "catalog: %s: scale_up needs domain_gpus >= 1 and tiers 1 or 2",
-                             owner);
     return SBM_OK;
 }
 
@@ -108,14 +162,15 @@ static int resolve_scale_out(const struct sbm_catalog *cat, json_t *o, const cha
     json_t *nic = sbm_catalog_entry(cat, "nics", out->nic_id);
     if (!nic)
         return sbm_error_set(err, "catalog: %s: unknown nic '%s'", owner, out->nic_id);
-    if (sbm_sourced_number(nic, "rate_gbit_s", out->nic_id, &out->nic_gbit_s, NULL, err) ||
-        sourced_int(o, "nics_per_gpu", owner, &out->nics_per_gpu, err) ||
+    char nic_owner[96];
+    snprintf(nic_owner, sizeof nic_owner, "nic '%s'", out->nic_id);
+    if (sourced_positive(nic, "rate_gbit_s", nic_owner, &out->nic_gbit_s, err) ||
+        sourced_int_min(o, "nics_per_gpu", owner, 1, &out->nics_per_gpu, err) ||
         resolve_switch(cat, string_of(o, "switch"), &out->sw, err) ||
-        sbm_catalog_parameter(cat, "efficiencies", string_of(o, "efficiency"), &out->efficiency,
-                              NULL, err) ||
-        sbm_catalog_parameter(cat, "latencies", string_of(o, "step"), &out->step_us, NULL, err) ||
-        sbm_sourced_number(o, "tier1_length_m", owner, &out->tier1_length_m, NULL, err) ||
-        sbm_sourced_number(o, "upper_length_m", owner, &out->upper_length_m, NULL, err))
+        efficiency(cat, string_of(o, "efficiency"), &out->efficiency, err) ||
+        latency(cat, string_of(o, "step"), &out->step_us, err) ||
+        sourced_at_least(o, "tier1_length_m", owner, 0, false, &out->tier1_length_m, err) ||
+        sourced_at_least(o, "upper_length_m", owner, 0, false, &out->upper_length_m, err))
         return SBM_BAD_INPUT;
     return SBM_OK;
 }
@@ -132,7 +187,7 @@ int sbm_system_resolve(const struct sbm_catalog *cat, const char *id, struct sbm
     snprintf(owner, sizeof owner, "system '%s'", id);
     snprintf(sys->id, sizeof sys->id, "%s", id);
     copy_string(sys->name, sizeof sys->name, e, "name", id);
-    if (resolve_gpu(cat, string_of(e, "gpu"), &sys->gpu, err) ||
+    if (resolve_gpu(cat, string_of(e, "gpu"), owner, &sys->gpu, err) ||
         sourced_int(e, "gpus_per_node", owner, &sys->gpus_per_node, err) ||
         resolve_scale_up(cat, json_object_get(e, "scale_up"), owner, &sys->up, err) ||
         resolve_scale_out(cat, json_object_get(e, "scale_out"), owner, &sys->out, err))

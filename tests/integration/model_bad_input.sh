@@ -29,10 +29,28 @@ refuse "invalid --collective 'bcast'" predict --system dgx-h100 --collective bca
 refuse "does not apply to alltoall" predict --system dgx-h100 --collective alltoall --algorithm ring --ranks 8 --bytes 1M
 refuse "exceed dgx-h100's domain of 8" predict --system dgx-h100 --collective allreduce --ranks 16 --nodes 1 --bytes 1M
 refuse "exactly one of --bytes" predict --system dgx-h100 --collective allreduce --ranks 8
+refuse "-b must be at least 1 byte" predict --system dgx-h100 --collective allreduce --ranks 8 --sweep -b 0 -e 1K
 refuse "cat-syntax/a.json:2: invalid JSON" systems --catalog "$TMP/cat-syntax"
 refuse "gpus.x.links: number without a source" systems --catalog "$TMP/cat-bare"
 refuse "has no \*.json file" systems --catalog "$TMP/cat-empty"
 refuse "cannot open catalog directory" rules --catalog "$TMP/none"
+# badcat NAME FILE FILTER: a copy of the catalog with jq FILTER applied to FILE.
+badcat() {
+  mkdir -p "$TMP/cat-$1" && cp "$top_srcdir"/models/systems/*.json "$TMP/cat-$1/" &&
+    jq "$3" "$top_srcdir/models/systems/$2" >"$TMP/cat-$1/$2"
+}
+badcat negbw components.json '.gpus["h100-sxm"].link_gbytes_s.value = -25'
+badcat eff components.json '.efficiencies["nccl-nvlink4-planned"].value = 8.24'
+badcat tray components.json '.switches["nvswitch-gen3"].chips_per_tray.value = 0'
+badcat lat components.json '.latencies["nccl-launch"].value = -6.6'
+badcat nics hopper.json '.systems["dgx-h100"].scale_out.nics_per_gpu.value = 0'
+badcat typo hopper.json '.systems["gh200-nvl256"].scale_up |= (.l2_swtich = .l2_switch | del(.l2_switch))'
+refuse "gpu 'h100-sxm'.link_gbytes_s is -25: must be > 0" systems --catalog "$TMP/cat-negbw"
+refuse "efficiencies 'nccl-nvlink4-planned' is 8.24: must be in (0, 1]" systems --catalog "$TMP/cat-eff"
+refuse "switch 'nvswitch-gen3'.chips_per_tray is 0: must be a whole number >= 1" size --system dgx-h100 --catalog "$TMP/cat-tray"
+refuse "latencies 'nccl-launch' is -6.6: must be >= 0" predict --system dgx-h100 --collective allreduce --ranks 8 --bytes 1M --catalog "$TMP/cat-lat"
+refuse "nics_per_gpu is 0: must be a whole number >= 1" systems --catalog "$TMP/cat-nics"
+refuse "systems.gh200-nvl256.scale_up: unknown field 'l2_swtich'" rules --catalog "$TMP/cat-typo"
 refuse "bad.jsonl:3: invalid JSON" fit "$TMP/bad.jsonl"
 refuse "nomedian.jsonl:1: result record lacks a valid 'time_us.median'" fit "$TMP/nomedian.jsonl"
 refuse "cannot read results file" fit "$TMP/missing.jsonl"
@@ -44,6 +62,7 @@ refuse "unknown rule 'R99'" rules --rule R99
 refuse "--system NAME is required" size
 refuse "do not fit a 2-tier fat tree" size --system gb200-nvl72 --gpus 20000 --tiers 2
 refuse "invalid --gpus '0'" size --system gb200-nvl72 --gpus 0
+refuse "1000000 GPUs need more than 3 tiers of qm9700" size --system dgx-h100 --gpus 1000000
 refuse "invalid --fit-on '4M:1M'" validate "$TMP/nomedian.jsonl" --fit-on 4M:1M
 "$M" fit "$TMP/bad.jsonl" --save "$TMP/p.json" >/dev/null 2>&1
 check "a failed fit writes no parameters file" [ ! -e "$TMP/p.json" ]

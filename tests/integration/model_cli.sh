@@ -47,4 +47,15 @@ for s in dgx-h100 hgx-b200 gb200-nvl72 gb200-nvl36x2 gh200-nvl32 gh200-nvl256 cl
   check "size --system $s: exit 0" sh -c "'$M' size --system $s >/dev/null"
 done
 check "size --tiers 3 for 20000 GPUs on Q3400" sh -c "'$M' size --system gb200-nvl72 --gpus 20000 --tiers 3 | grep -q 'fat-tree tiers .* 3 tiers'"
+# A fit holds on its sizes only: predict --params says which rows lie outside them.
+cat >"$TMP/params.json" <<'JSON'
+{"schema": "scalebench-model-params/1", "fitted_from": "test", "fits": [
+ {"collective": "allreduce", "backend": "mpi", "memory": "host", "ranks": 4, "nodes": 1,
+  "algorithm": "ring", "alpha_us": 2, "bandwidth_gbps": 2, "r2": 0.99, "min_bytes": 65536, "max_bytes": 1048576}]}
+JSON
+"$M" predict --params "$TMP/params.json" --collective allreduce --ranks 4 --sweep -b 16K -e 4M -f 4 --json >"$TMP/extra.jsonl"
+check "predict --params: sizes outside the fit's 64K..1M are extrapolated, the others not" jqs \
+  'map(select(.extrapolated) | .bytes) == [16384, 4194304] and length == 5' "$TMP/extra.jsonl"
+check "predict --params: the text rows say so" sh -c \
+  "'$M' predict --params '$TMP/params.json' --collective allreduce --ranks 4 --bytes 4M | grep -q 'extrapolated: the fit holds on 64K..1M'"
 done_testing

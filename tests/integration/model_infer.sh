@@ -95,5 +95,9 @@ refuse "cannot open LLM directory" infer --llms "$TMP/none"
 refuse "--system NAME is required" demand
 refuse "invalid --chip-share (0 to 1) '2'" demand --system gb200-nvl576 --capex 1e9 --chip-share 2 --usd-per-chip 1
 refuse "go together" demand --system gb200-nvl576 --capex 1e9
+refuse "gpt-moe-1.8t does not fit in the memory of dgx-h100 (80 GB per GPU)" infer --systems dgx-h100 --model gpt-moe-1.8t --within-domain --json
+"$M" infer --systems dgx-h100,gb200-nvl72 --model gpt-moe-1.8t --within-domain >"$TMP/fitsnot.txt" 2>/dev/null; rc=$?
+check "a system the model does not fit: exit 2 (got $rc), no table for it, the others' still printed" \
+  sh -c "[ $rc -eq 2 ] && ! grep -q 'on dgx-h100' '$TMP/fitsnot.txt' && grep -q 'on gb200-nvl72' '$TMP/fitsnot.txt'"
 check "infer --help exits 0" sh -c "'$M' infer --help | grep -q -- --claims"
 done_testing

@@ -124,6 +124,28 @@ static void gamma_from_a_local_curve_is_separated(void **state)
     assert_true(fabs(fit.bandwidth_gbps - 10.0) < 1e-6 && fabs(fit.gamma_gbps - 20.0) < 1e-9);
 }
 
+/* Equal times gave a slope of rounding noise (1e31 GB/s), falling ones a negative bandwidth:
+ * neither is a fit, automatic or on --fit-on sizes. */
+static void flat_or_falling_times_are_refused(void **state)
+{
+    (void)state;
+    struct sbm_point pts[10];
+    size_t n = synthetic_curve(pts, 4, 2.0, 5.0, 0.0, 10);
+    struct sbm_selection sel;
+    assert_int_equal(sbm_parse_selection("1K,4K,16K", &sel), 0);
+    struct sbm_fit_request automatic = {NULL, 0.15, NULL, 0}, chosen = {&sel, 0.15, NULL, 0};
+    struct sbm_fit fit;
+    struct sbm_error err;
+    for (int falling = 0; falling < 2; falling++) {
+        for (size_t i = 0; i < n; i++)
+            pts[i].median_us = falling ? 1000 - 10.0 * i : 100;
+        assert_int_equal(sbm_fit_curve(pts, n, &automatic, &fit, &err), SBM_BAD_INPUT);
+        assert_non_null(strstr(err.msg, "grows with size"));
+        assert_int_equal(sbm_fit_curve(pts, n, &chosen, &fit, &err), SBM_BAD_INPUT);
+        assert_non_null(strstr(err.msg, "does not grow with size"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +155,7 @@ int main(void)
         cmocka_unit_test(selected_sizes_only),
         cmocka_unit_test(prediction_on_other_rank_counts_goes_through_the_algorithm),
         cmocka_unit_test(gamma_from_a_local_curve_is_separated),
+        cmocka_unit_test(flat_or_falling_times_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -330,6 +330,14 @@ static void layouts_are_checked(void **state)
     assert_int_equal(sbm_layout_check(&(struct sbm_layout){2, 4, 2}, &moe, 8), 0);
     assert_int_equal(sbm_layout_check(&(struct sbm_layout){1, 8, 1}, &moe, 8), -1); /* > experts */
     assert_int_equal(sbm_layout_check(&(struct sbm_layout){1, 1, 3}, &tiny, 8), -1); /* > layers */
+    struct sbm_llm six = tiny; /* 6 heads (3 KV heads): tp 4 would give 1.5 heads a rank */
+    six.heads = 6;
+    six.kv_heads = 3;
+    assert_int_equal(sbm_layout_check(&(struct sbm_layout){2, 1, 1}, &six, 8), -1); /* 1.5 KV */
+    assert_int_equal(sbm_layout_check(&(struct sbm_layout){4, 1, 1}, &six, 8), -1);
+    six.kv_heads = 1;
+    assert_int_equal(sbm_layout_check(&(struct sbm_layout){2, 1, 1}, &six, 8), 0);
+    assert_int_equal(sbm_layout_check(&(struct sbm_layout){4, 1, 1}, &six, 8), -1); /* 6 % 4 */
     assert_int_equal(sbm_layout_cross_hops(&(struct sbm_layout){8, 1, 2}, 8), 2);
     assert_int_equal(sbm_layout_cross_hops(&(struct sbm_layout){4, 1, 2}, 8), 0);
 }

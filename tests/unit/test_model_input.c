@@ -117,6 +117,33 @@ static void results_name_file_and_line(void **state)
     sbm_points_free(&pts);
 }
 
+/* A result with wrong elements is not a measurement to fit (as one with "error" set); a
+ * record of another schema version is refused, not read as if it were scalebench/1. */
+static void results_skip_wrong_and_refuse_other_schemas(void **state)
+{
+    (void)state;
+    struct sbm_points pts = {0};
+    struct sbm_error err;
+    const char *text = "{\"schema\":\"scalebench/1\",\"type\":\"result\",\"collective\":\"allreduce\","
+                       "\"ranks\":2,\"bytes\":8,\"time_us\":{\"median\":1.5},\"wrong\":0}\n"
+                       "{\"type\":\"result\",\"collective\":\"allreduce\",\"ranks\":2,\"bytes\":16,"
+                       "\"time_us\":{\"median\":1.6},\"wrong\":5,\"error\":null}\n";
+    const char *path = write_file("res2", "wrong.jsonl", text);
+    assert_int_equal(sbm_results_read(path, &pts, &err), SBM_OK);
+    assert_int_equal(pts.n, 1);
+    assert_int_equal(pts.skipped, 1);
+    assert_true(pts.v[0].bytes == 8);
+    path = write_file("res2", "v2.jsonl", "{\"schema\":\"scalebench/2\",\"type\":\"result\","
+                      "\"collective\":\"allreduce\",\"ranks\":2,\"bytes\":8,\"time_us\":{\"median\":1}}\n");
+    assert_int_equal(sbm_results_read(path, &pts, &err), SBM_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "v2.jsonl:1: schema scalebench/2 is not scalebench/1"));
+    sbm_points_free(&pts);
+    path = write_file("res2", "allwrong.jsonl", strchr(text, '\n') + 1);
+    assert_int_equal(sbm_results_read(path, &pts, &err), SBM_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "no usable result records (1 failed or with wrong > 0)"));
+    sbm_points_free(&pts);
+}
+
 static void params_file_is_checked(void **state)
 {
     (void)state;
@@ -156,6 +183,7 @@ int main(void)
         cmocka_unit_test(catalog_refuses_bad_files),
         cmocka_unit_test(unknown_system_and_missing_fields),
         cmocka_unit_test(results_name_file_and_line),
+        cmocka_unit_test(results_skip_wrong_and_refuse_other_schemas),
         cmocka_unit_test(params_file_is_checked),
         cmocka_unit_test(sizes_take_binary_suffixes),
     };
