@@ -110,7 +110,7 @@ static int predict_with_system(const struct validate_args *a, const struct sbm_p
         return SBM_BAD_INPUT;
     int rc = sbm_system_resolve(&cat, a->system, &sys, &err);
     if (rc == SBM_OK)
-        rc = sbm_fabric_from_system(&sys, p->ranks, 0, &f, &err);
+        rc = sbm_fabric_from_system(&sys, p->ranks, sbm_domains_of_job(&sys, p->ranks, p->nodes), &f, &err);
     sbm_catalog_free(&cat);
     struct sbm_prediction pred = {0};
     if (rc == SBM_OK && sbm_predict(c, alg, &f, p->bytes, &pred) != 0)

@@ -31,6 +31,19 @@ int sbm_fabric_from_system(const struct sbm_system *sys, int ranks, int domains,
     return SBM_OK;
 }
 
+int sbm_domains_of_job(const struct sbm_system *sys, int ranks, int nodes)
+{
+    if (nodes < 1 || ranks < 1)
+        return 0;
+    int size = sys->up.domain_gpus > 0 ? sys->up.domain_gpus : 1;
+    int per_node = sys->gpus_per_node > 0 ? sys->gpus_per_node : size;
+    int nodes_per_domain = size / per_node > 1 ? size / per_node : 1;
+    int by_nodes = (nodes + nodes_per_domain - 1) / nodes_per_domain;
+    int by_ranks = (ranks + size - 1) / size;
+    int domains = by_nodes > by_ranks ? by_nodes : by_ranks;
+    return domains < ranks ? domains : ranks;
+}
+
 void sbm_fabric_use_fit(struct sbm_fabric *f, const struct sbm_fit *fit)
 {
     struct sbm_tier t = sbm_tier_make(fit->alpha_us, fit->bandwidth_gbps, fit->gamma_gbps);

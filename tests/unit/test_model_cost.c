@@ -127,6 +127,35 @@ static void eight_h100_land_near_published_busbw(void **state)
     sbm_catalog_free(&cat);
 }
 
+/* A measured job's domains come from its hosts: a DGX is one domain, an NVL72 rack's 18 trays
+ * are one. */
+static void measured_nodes_set_the_domains(void **state)
+{
+    (void)state;
+    struct sbm_catalog cat;
+    struct sbm_system dgx, nvl72;
+    struct sbm_error err;
+    assert_int_equal(sbm_catalog_load(SB_CATALOG_DIR, &cat, &err), SBM_OK);
+    assert_int_equal(sbm_system_resolve(&cat, "dgx-h100", &dgx, &err), SBM_OK);
+    assert_int_equal(sbm_system_resolve(&cat, "gb200-nvl72", &nvl72, &err), SBM_OK);
+    assert_int_equal(sbm_domains_of_job(&dgx, 8, 1), 1);
+    assert_int_equal(sbm_domains_of_job(&dgx, 8, 2), 2);   /* 4 GPUs on each of 2 DGX */
+    assert_int_equal(sbm_domains_of_job(&dgx, 16, 1), 2);  /* more ranks than one domain */
+    assert_int_equal(sbm_domains_of_job(&dgx, 2, 4), 2);   /* never more domains than ranks */
+    assert_int_equal(sbm_domains_of_job(&dgx, 8, 0), 0);   /* unknown: as few as possible */
+    assert_int_equal(sbm_domains_of_job(&nvl72, 72, 18), 1);
+    assert_int_equal(sbm_domains_of_job(&nvl72, 144, 36), 2);
+    assert_int_equal(sbm_domains_of_job(&nvl72, 8, 2), 1);
+    struct sbm_fabric one, two;
+    struct sbm_prediction p1, p2;
+    assert_int_equal(sbm_fabric_from_system(&dgx, 8, sbm_domains_of_job(&dgx, 8, 1), &one, &err), SBM_OK);
+    assert_int_equal(sbm_fabric_from_system(&dgx, 8, sbm_domains_of_job(&dgx, 8, 2), &two, &err), SBM_OK);
+    assert_int_equal(sbm_predict(SBM_ALLREDUCE, SBM_RING, &one, 1 << 30, &p1), 0);
+    assert_int_equal(sbm_predict(SBM_ALLREDUCE, SBM_RING, &two, 1 << 30, &p2), 0);
+    assert_true(p2.time_us > 2 * p1.time_us); /* crossing the NICs costs far more than NVLink */
+    sbm_catalog_free(&cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -140,6 +169,7 @@ int main(void)
         cmocka_unit_test(busbw_factors_follow_nccl_tests),
         cmocka_unit_test(names_round_trip),
         cmocka_unit_test(eight_h100_land_near_published_busbw),
+        cmocka_unit_test(measured_nodes_set_the_domains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
