@@ -95,6 +95,12 @@ static void size_one_tier(struct sbm_sizing *s, const struct sbm_system *sys, in
         "ceil(%d GPUs x %d links / %d ports) = ceil(%d / %d)", G, L, P, G * L, P);
     add(s, "l1_trays", "tier-1 switch trays", "trays", trays, "ceil(%g chips / %d per tray)",
         chips, sw->chips_per_tray);
+    /* Whole trays carry more chips than the port count needs (an HGX H100 board has 4 NVSwitch
+     * chips for the 3 its 144 GPU links fill): say what is installed beside what is needed. */
+    if (trays * sw->chips_per_tray > chips)
+        add(s, "l1_chips_installed", "tier-1 switch chips on those trays", "chips", trays * sw->chips_per_tray,
+            "%g trays x %d chips per tray: %g more than the GPU links need, %.2f of their ports used", trays,
+            sw->chips_per_tray, trays * sw->chips_per_tray - chips, G * L / (trays * sw->chips_per_tray * P));
     add(s, "l1_port_use", "tier-1 ports used", "fraction", G * L / (chips * P),
         "%d GPU links / (%g chips x %d ports): 1 = non-blocking with no spare port", G * L, chips, P);
     add(s, "one_tier_max_gpus", "largest one-tier domain", "GPUs", P,

@@ -97,6 +97,7 @@ static void eight_gpu_baseboards(void **state)
 {
     assert_true(up_value(state, "hgx-b200", 0, "l1_chips") == 2);
     assert_true(up_value(state, "dgx-h100", 0, "l1_chips") == 3); /* ports bound; HGX uses 4 */
+    assert_true(up_value(state, "dgx-h100", 0, "l1_chips_installed") == 4); /* one board of 4 */
     assert_true(up_value(state, "dgx-h100", 0, "gpu_scale_up_gbit_s") == 3600);
 }
 
