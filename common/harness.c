@@ -473,7 +473,7 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
         sb_run_complain(run, msg);
         return 2;
     }
-    struct sb_size sizes[SB_MAX_SIZES * 4];
+    struct sb_size sizes[SB_MAX_SWEEP];
     char notes[8192];
     size_t elem = sb_dtype_size(t);
     size_t n = sb_sweep_build(&run->opt, run->coll, elem, measuring_ranks(run), sizes,
@@ -573,7 +573,7 @@ static int refuse_unsupported(struct run *run)
  * only make it finish early). */
 static size_t count_points(const struct run *run)
 {
-    enum { MAX = SB_MAX_SIZES * 4 };
+    enum { MAX = SB_MAX_SWEEP };
     struct sb_size *sizes = malloc(MAX * sizeof *sizes);
     char notes[8192];
     size_t total = 0;

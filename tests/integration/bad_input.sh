@@ -24,6 +24,7 @@ refuse "invalid --minbytes '1X'" -b 1X
 refuse "larger than --maxbytes" -b 1M -e 1K
 refuse "invalid --stepfactor '1'" -f 1
 refuse "invalid --stepfactor '1.5'" -f 1.5
+refuse "is more than 1024 sizes" -b 1 -e 2000 -i 1
 refuse "invalid --datatype 'float8'" -d float8
 refuse "invalid --precision '0'" --precision 0
 refuse "invalid --op 'mean'" -o mean

@@ -156,6 +156,19 @@ static void min_larger_than_max_is_refused(void **state)
     assert_non_null(strstr(err, "larger than --maxbytes"));
 }
 
+/* A sweep longer than one run measures is refused, not cut short after SB_MAX_SWEEP sizes. */
+static void overlong_sweep_is_refused(void **state)
+{
+    (void)state;
+    struct sb_options o;
+    char err[256];
+    assert_int_equal(parse(&o, true, err, "-b", "1", "-e", "1024", "-i", "1", NULL), 0); /* exactly 1024 */
+    assert_int_equal(parse(&o, true, err, "-b", "1", "-e", "1025", "-i", "1", NULL), 2);
+    assert_non_null(strstr(err, "more than 1024 sizes"));
+    assert_int_equal(parse(&o, true, err, "-b", "1", "-e", "2000", "-i", "1", "--sizes", "8", NULL), 0);
+    assert_int_equal(parse(&o, true, err, "-b", "1", "-e", "1T", NULL), 0); /* 41 sizes by 2 */
+}
+
 static void format_size_is_compact(void **state)
 {
     (void)state;
@@ -203,6 +216,7 @@ int main(void)
         cmocka_unit_test(bad_values_are_refused_with_the_accepted_ones),
         cmocka_unit_test(min_larger_than_max_is_refused),
         cmocka_unit_test(backend_memory_defaults_follow_the_backend),
+        cmocka_unit_test(overlong_sweep_is_refused),
         cmocka_unit_test(format_size_is_compact),
         cmocka_unit_test(timing_modes_and_batches),
     };
