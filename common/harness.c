@@ -671,10 +671,10 @@ static int open_outputs(struct run *run)
 {
     char err[ERRLEN] = "";
     int rc = 0;
+    run->report.prog = run->prog; /* names the program in a write error (the CSV header's too) */
     if (run->comm.rank == 0)
         rc = sb_report_open(&run->report, run->opt.json_path, run->opt.csv_path, run->opt.keep_samples, err,
                             sizeof err);
-    run->report.prog = run->prog; /* names the program in a later write error */
     sb_comm_bcast_int(&run->comm, &rc);
     if (rc)
         sb_run_complain(run, err);

@@ -43,7 +43,9 @@ static void note_write(struct sb_report *r, FILE *f, int failed)
 int sb_report_open(struct sb_report *r, const char *json_path, const char *csv_path, bool keep_samples,
                    char *err, size_t errlen)
 {
+    const char *prog = r->prog; /* set by the caller: it names the program in a write error */
     memset(r, 0, sizeof *r);
+    r->prog = prog;
     r->keep_samples = keep_samples;
     r->json_path = json_path;
     r->csv_path = csv_path;
