@@ -165,8 +165,20 @@ static void overlong_sweep_is_refused(void **state)
     assert_int_equal(parse(&o, true, err, "-b", "1", "-e", "1024", "-i", "1", NULL), 0); /* exactly 1024 */
     assert_int_equal(parse(&o, true, err, "-b", "1", "-e", "1025", "-i", "1", NULL), 2);
     assert_non_null(strstr(err, "more than 1024 sizes"));
-    assert_int_equal(parse(&o, true, err, "-b", "1", "-e", "2000", "-i", "1", "--sizes", "8", NULL), 0);
     assert_int_equal(parse(&o, true, err, "-b", "1", "-e", "1T", NULL), 0); /* 41 sizes by 2 */
+}
+
+/* --sizes replaces the range: a -b, -e, -f or -i beside it would be ignored, so it is refused. */
+static void size_list_and_range_do_not_mix(void **state)
+{
+    (void)state;
+    struct sb_options o;
+    char err[256];
+    assert_int_equal(parse(&o, true, err, "--sizes", "8", "-b", "1M", NULL), 2);
+    assert_non_null(strstr(err, "does not go with -b, -e, -f or -i"));
+    assert_int_equal(parse(&o, true, err, "-e", "2M", "--sizes", "8", NULL), 2);
+    assert_int_equal(parse(&o, true, err, "--sizes", "8", "-i", "8", NULL), 2);
+    assert_int_equal(parse(&o, true, err, "--sizes", "8", "-f", "4", NULL), 2);
 }
 
 static void format_size_is_compact(void **state)
@@ -217,6 +229,7 @@ int main(void)
         cmocka_unit_test(min_larger_than_max_is_refused),
         cmocka_unit_test(backend_memory_defaults_follow_the_backend),
         cmocka_unit_test(overlong_sweep_is_refused),
+        cmocka_unit_test(size_list_and_range_do_not_mix),
         cmocka_unit_test(format_size_is_compact),
         cmocka_unit_test(timing_modes_and_batches),
     };
