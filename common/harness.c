@@ -69,6 +69,10 @@ static json_t *options_json(const struct sb_options *o)
                      o->warmup, "precision", o->precision, "max_time_s", o->max_time, "min_iters", o->min_iters,
                      "max_iters", o->max_iters, "datatypes", dt, "ops", ops, "inplace", (int)o->inplace, "check",
                      o->check);
+    json_t *sizes = o->n_sizes ? json_array() : json_null(); /* --sizes, in place of min..max */
+    for (size_t i = 0; i < o->n_sizes; i++)
+        json_array_append_new(sizes, json_integer((json_int_t)o->sizes[i]));
+    json_object_set_new(j, "sizes", sizes);
     json_object_set_new(j, "bind", json_string(o->bind));
     json_object_set_new(j, "bind_explicit", json_boolean(o->bind_explicit));
     json_object_set_new(j, "mem_node", json_string(o->mem_node));
