@@ -39,6 +39,7 @@ static size_t in_place_offset(const struct sb_layout *l, int rank) { return (siz
 static const struct sb_collective sb_allgather = {
     .name = "allgather",
     .title = "AllGather",
+    .bytes_is = "the whole receive buffer (n blocks: each rank sends bytes/n)",
     .reduces = false,
     .granule = granule,
     .layout = layout,

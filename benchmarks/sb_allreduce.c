@@ -34,6 +34,7 @@ static int64_t expected(const struct sb_pattern *p, int rank, size_t i)
 static const struct sb_collective sb_allreduce = {
     .name = "allreduce",
     .title = "AllReduce",
+    .bytes_is = "the vector each rank contributes",
     .reduces = true,
     .granule = granule,
     .layout = layout,

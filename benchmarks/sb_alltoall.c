@@ -37,6 +37,7 @@ static int64_t expected(const struct sb_pattern *p, int rank, size_t i)
 static const struct sb_collective sb_alltoall = {
     .name = "alltoall",
     .title = "AllToAll",
+    .bytes_is = "the whole send buffer of one rank (bytes/n to each peer)",
     .reduces = false,
     .granule = granule,
     .layout = layout,

@@ -26,6 +26,7 @@ static int64_t expected(const struct sb_pattern *p, int rank, size_t i)
 static const struct sb_collective sb_broadcast = {
     .name = "broadcast",
     .title = "Broadcast",
+    .bytes_is = "the buffer the root sends to every rank",
     .reduces = false,
     .one_buffer = true,
     .granule = sb_granule_one,

@@ -22,6 +22,8 @@ static int64_t expected(const struct sb_pattern *p, int rank, size_t i)
 static const struct sb_collective sb_pairs = {
     .name = "pairs",
     .title = "Pairs",
+    .bytes_is = "what each rank sends its peer (and receives from it);\n"
+               "#   bidir = 2 x lanes x bytes / median time: what the pair moved both ways, all lanes",
     .reduces = false,
     .granule = sb_granule_one,
     .layout = sb_layout_whole,

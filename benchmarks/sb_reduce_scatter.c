@@ -33,6 +33,7 @@ static int64_t expected(const struct sb_pattern *p, int rank, size_t i)
 static const struct sb_collective sb_reduce_scatter = {
     .name = "reduce_scatter",
     .title = "ReduceScatter",
+    .bytes_is = "the whole send buffer of one rank (n blocks: each rank receives bytes/n)",
     .reduces = true,
     .granule = granule,
     .layout = layout,

@@ -23,6 +23,7 @@ static int64_t expected(const struct sb_pattern *p, int rank, size_t i)
 static const struct sb_collective sb_sendrecv = {
     .name = "sendrecv",
     .title = "SendRecv",
+    .bytes_is = "what each rank sends (to rank+1, receiving as much from rank-1)",
     .reduces = false,
     .granule = sb_granule_one,
     .layout = sb_layout_whole,

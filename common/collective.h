@@ -41,6 +41,7 @@ struct sb_call {
 struct sb_collective {
     const char *name;  /* "allreduce": the JSON `collective` field */
     const char *title; /* "AllReduce": the text header */
+    const char *bytes_is; /* what `bytes` is, for the text header ("the vector each rank contributes") */
     bool reduces;      /* takes -o/--op */
     /* The backend's call has a single buffer (MPI_Bcast): only in-place points exist. */
     bool one_buffer;

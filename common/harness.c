@@ -69,6 +69,10 @@ static json_t *options_json(const struct sb_options *o)
                      o->warmup, "precision", o->precision, "max_time_s", o->max_time, "min_iters", o->min_iters,
                      "max_iters", o->max_iters, "datatypes", dt, "ops", ops, "inplace", (int)o->inplace, "check",
                      o->check);
+    json_t *sizes = o->n_sizes ? json_array() : json_null(); /* --sizes, in place of min..max */
+    for (size_t i = 0; i < o->n_sizes; i++)
+        json_array_append_new(sizes, json_integer((json_int_t)o->sizes[i]));
+    json_object_set_new(j, "sizes", sizes);
     json_object_set_new(j, "bind", json_string(o->bind));
     json_object_set_new(j, "bind_explicit", json_boolean(o->bind_explicit));
     json_object_set_new(j, "mem_node", json_string(o->mem_node));
@@ -474,7 +478,7 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
         sb_run_complain(run, msg);
         return 2;
     }
-    struct sb_size sizes[SB_MAX_SIZES * 4];
+    struct sb_size sizes[SB_MAX_SWEEP];
     char notes[8192];
     size_t elem = sb_dtype_size(t);
     size_t n = sb_sweep_build(&run->opt, run->coll, elem, measuring_ranks(run), sizes,
@@ -574,7 +578,7 @@ static int refuse_unsupported(struct run *run)
  * only make it finish early). */
 static size_t count_points(const struct run *run)
 {
-    enum { MAX = SB_MAX_SIZES * 4 };
+    enum { MAX = SB_MAX_SWEEP };
     struct sb_size *sizes = malloc(MAX * sizeof *sizes);
     char notes[8192];
     size_t total = 0;
@@ -672,10 +676,10 @@ static int open_outputs(struct run *run)
 {
     char err[ERRLEN] = "";
     int rc = 0;
+    run->report.prog = run->prog; /* names the program in a write error (the CSV header's too) */
     if (run->comm.rank == 0)
         rc = sb_report_open(&run->report, run->opt.json_path, run->opt.csv_path, run->opt.keep_samples, err,
                             sizeof err);
-    run->report.prog = run->prog; /* names the program in a later write error */
     sb_comm_bcast_int(&run->comm, &rc);
     if (rc)
         sb_run_complain(run, err);

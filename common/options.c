@@ -369,11 +369,28 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
     }
 }
 
+/* Sizes from -b to -e by -f or -i, counted up to SB_MAX_SWEEP + 1 (sizes are at most SIZE_MAX / 4,
+ * so adding a step cannot wrap; multiplying is checked first). */
+static size_t sweep_length(const struct sb_options *o)
+{
+    size_t n = 0;
+    for (size_t s = o->min_bytes; s <= o->max_bytes && n <= SB_MAX_SWEEP; n++) {
+        if (!o->step_bytes && s > o->max_bytes / o->step_factor)
+            return n + 1;
+        s = o->step_bytes ? s + o->step_bytes : s * o->step_factor;
+    }
+    return n;
+}
+
 static int validate(struct sb_options *o, char *err, size_t errlen)
 {
     if (o->n_sizes == 0) {
         if (o->min_bytes > o->max_bytes)
             return fail(err, errlen, "--minbytes (%zu) is larger than --maxbytes (%zu)", o->min_bytes, o->max_bytes);
+        if (sweep_length(o) > SB_MAX_SWEEP)
+            return fail(err, errlen, "--minbytes %zu to --maxbytes %zu by %s %zu is more than %d sizes: use a larger step "
+                        "or a narrower range", o->min_bytes, o->max_bytes, o->step_bytes ? "--stepbytes" : "--stepfactor",
+                        o->step_bytes ? o->step_bytes : o->step_factor, SB_MAX_SWEEP);
     }
     if (o->min_iters > o->max_iters)
         return fail(err, errlen, "--min-iters (%d) is larger than --max-iters (%d)", o->min_iters, o->max_iters);
@@ -391,7 +408,7 @@ int sb_options_parse_for(struct sb_options *o, bool reduces, const char *default
                          char *err, size_t errlen)
 {
     set_defaults(o, default_backend);
-    bool dtype_given = false, op_given = false;
+    bool dtype_given = false, op_given = false, range_given = false;
     opterr = 0; /* errors are reported once, by rank 0, with our own words */
     optind = 1;
     int c, rc;
@@ -407,7 +424,10 @@ int sb_options_parse_for(struct sb_options *o, bool reduces, const char *default
             return rc;
         dtype_given |= c == 'd';
         op_given |= c == 'o';
+        range_given |= c == 'b' || c == 'e' || c == 'f' || c == 'i';
     }
+    if (range_given && o->n_sizes > 0)
+        return fail(err, errlen, "--sizes lists every size: it does not go with -b, -e, -f or -i");
     if (optind < argc)
         return fail(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
     if (!dtype_given)

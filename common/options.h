@@ -11,6 +11,8 @@
 enum sb_inplace_mode { SB_OUT_OF_PLACE = 0, SB_IN_PLACE = 1, SB_BOTH_PLACES = 2 };
 
 #define SB_MAX_SIZES 256
+/* The most sizes one -b/-e sweep may have (longer ones are refused, not cut short). */
+#define SB_MAX_SWEEP (SB_MAX_SIZES * 4)
 
 struct sb_options {
     /* sweep: -b/-e with -f (multiplicative) or -i (additive), or an explicit --sizes list */

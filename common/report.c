@@ -43,7 +43,9 @@ static void note_write(struct sb_report *r, FILE *f, int failed)
 int sb_report_open(struct sb_report *r, const char *json_path, const char *csv_path, bool keep_samples,
                    char *err, size_t errlen)
 {
+    const char *prog = r->prog; /* set by the caller: it names the program in a write error */
     memset(r, 0, sizeof *r);
+    r->prog = prog;
     r->keep_samples = keep_samples;
     r->json_path = json_path;
     r->csv_path = csv_path;
@@ -114,16 +116,6 @@ static const char *busbw_factor_text(const struct sb_collective *coll)
     return strcmp(coll->name, "allreduce") == 0 ? "2(n-1)/n" : "(n-1)/n";
 }
 
-static const char *bytes_meaning(const struct sb_collective *coll)
-{
-    if (strcmp(coll->name, "alltoall") == 0)
-        return "the whole send buffer of one rank (bytes/n to each peer)";
-    if (coll->pairwise)
-        return "what each rank sends its peer (and receives from it);\n"
-               "#   bidir = 2 x lanes x bytes / median time: what the pair moved both ways, all lanes";
-    return "the vector each rank contributes";
-}
-
 void sb_report_header(struct sb_report *r, const struct sb_collective *coll, json_t *run)
 {
     FILE *t = r->table;
@@ -173,7 +165,7 @@ void sb_report_header(struct sb_report *r, const struct sb_collective *coll, jso
                "#   (what OSU and IMB report); at small sizes it is lower by the barrier's exit skew.\n");
     fprintf(t, "# algbw = bytes / median time (GB/s, G = 1e9); busbw = algbw x %s (nccl-tests' factor:\n"
                "#   comparable with the per-rank link bandwidth). bytes = %s.\n",
-            busbw_factor_text(coll), bytes_meaning(coll));
+            busbw_factor_text(coll), coll->bytes_is);
     fprintf(t, "# wrong = elements that differ from the exact expected value, summed over ranks\n"
                "#   (checked in an untimed call after timing; '-' = not checked). Any wrong or failed\n"
                "#   point makes the exit code 1.\n");

@@ -61,6 +61,8 @@ void sb_stats_compute(const double *samples, size_t n, double *scratch, struct s
 
 double sb_stats_relative_ci(const struct sb_stats *s)
 {
+    if (s->n < SB_STATS_MIN_CI_SAMPLES)
+        return INFINITY; /* [min, max] of so few covers the median with less than 95% */
     if (s->median <= 0.0)
         return 0.0;
     return (s->median_ci_hi - s->median_ci_lo) / (2.0 * s->median);

@@ -22,7 +22,12 @@ double sb_quantile_sorted(const double *sorted, size_t n, double q);
  * (binomial(n, 1/2) order statistics; 0.98 = 1.96 / 2). */
 void sb_median_ci_ranks(size_t n, size_t *j, size_t *k);
 
-/* Relative half-width of the median's interval: (hi - lo) / (2 median); 0 when median is 0. */
+/* The fewest samples with a distribution-free 95% interval of the median: [min, max] of n
+ * samples covers it with probability 1 - 2^(1-n), 93.75% for 5, 96.9% for 6. */
+#define SB_STATS_MIN_CI_SAMPLES 6
+
+/* Relative half-width of the median's interval: (hi - lo) / (2 median); 0 when median is 0;
+ * infinite below SB_STATS_MIN_CI_SAMPLES samples (no 95% interval: no precision reached). */
 double sb_stats_relative_ci(const struct sb_stats *s);
 
 #endif

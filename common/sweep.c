@@ -23,10 +23,9 @@ static size_t requested_sizes(const struct sb_options *o, size_t *req, size_t ma
     size_t n = 0;
     for (size_t s = o->min_bytes; s <= o->max_bytes && n < max_out;) {
         req[n++] = s;
-        size_t next = o->step_bytes ? s + o->step_bytes : s * o->step_factor;
-        if (next <= s)
-            break; /* overflow */
-        s = next;
+        if (!o->step_bytes && s > o->max_bytes / o->step_factor)
+            break; /* the next one is past the end (or would wrap around) */
+        s = o->step_bytes ? s + o->step_bytes : s * o->step_factor;
     }
     return n;
 }
@@ -34,7 +33,7 @@ static size_t requested_sizes(const struct sb_options *o, size_t *req, size_t ma
 size_t sb_sweep_build(const struct sb_options *o, const struct sb_collective *coll, size_t elem_size,
                       int ranks, struct sb_size *out, size_t max_out, char *notes, size_t notes_len)
 {
-    size_t req[SB_MAX_SIZES * 4];
+    size_t req[SB_MAX_SWEEP];
     size_t nreq = requested_sizes(o, req, sizeof req / sizeof *req);
     size_t granule = coll->granule(ranks);
     size_t unit = granule * elem_size;

@@ -24,6 +24,7 @@ refuse "invalid --minbytes '1X'" -b 1X
 refuse "larger than --maxbytes" -b 1M -e 1K
 refuse "invalid --stepfactor '1'" -f 1
 refuse "invalid --stepfactor '1.5'" -f 1.5
+refuse "is more than 1024 sizes" -b 1 -e 2000 -i 1
 refuse "invalid --datatype 'float8'" -d float8
 refuse "invalid --precision '0'" --precision 0
 refuse "invalid --op 'mean'" -o mean
@@ -43,7 +44,7 @@ if [ -w /dev/full ]; then
   for f in --json --csv; do
     mpi 2 "$BENCH/sb_allreduce" $f /dev/full -b 8 -e 64 -n 3 -w 1 >"$TMP/out" 2>"$TMP/err"; rc=$?
     check "$f to a full disk: exit 2 (got $rc), one line saying so, the table still printed" \
-      sh -c "[ $rc -eq 2 ] && [ \$(grep -c \"cannot write $f '/dev/full': No space left\" '$TMP/err') -eq 1 ] && grep -q '^ *64 ' '$TMP/out'"
+      sh -c "[ $rc -eq 2 ] && [ \$(grep -c \"^sb_allreduce: cannot write $f '/dev/full': No space left\" '$TMP/err') -eq 1 ] && grep -q '^ *64 ' '$TMP/out'"
   done
   "$BENCH/sb_allreduce" -b 8 -e 64 -n 3 -w 1 >/dev/full 2>"$TMP/err"; rc=$?
   check "the table to a full disk: exit 2 (got $rc), said on stderr" \

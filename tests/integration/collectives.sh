@@ -62,6 +62,10 @@ check "--samples: 7 per-iteration times (max over ranks) in the record" jq_all "
 "$BENCH/sb_allreduce" --sizes 1K -n 3 --json "$TMP/single.jsonl" >/dev/null 2>&1
 rc=$?
 check "singleton without mpirun: exit 0, 1 rank" sh -c "[ $rc -eq 0 ] && jq -s -e '.[0].ranks == 1' '$TMP/single.jsonl' >/dev/null"
+"$BENCH/sb_allreduce" -b 8 -e 16 -n 1 --json "$TMP/range.jsonl" >/dev/null 2>&1
+check "the run header's options hold the --sizes list (null for a -b/-e range)" \
+  sh -c "jq -s -e '.[0].options.sizes == [1024]' '$TMP/single.jsonl' >/dev/null &&
+         jq -s -e '.[0].options.sizes == null and .[0].options.maxbytes == 16' '$TMP/range.jsonl' >/dev/null"
 
 # -c 0: not checked is said, not faked
 mpi 2 "$BENCH/sb_allreduce" --sizes 1K -n 2 -c 0 --json "$TMP/nc.jsonl" >/dev/null 2>&1

@@ -22,6 +22,12 @@ for np in 1 2 3 4; do
   done
 done
 
+# The table header says what `bytes` is for each of them (as README's table of collectives)
+for pair in "allgather:the whole receive buffer (n blocks" "reduce_scatter:the whole send buffer of one rank (n blocks" \
+            "broadcast:the buffer the root sends" "sendrecv:what each rank sends"; do
+  b=${pair%%:*} says=${pair#*:}
+  check "sb_$b: the header says bytes = $says ...)" grep -qF "bytes = $says" "$TMP/$b.txt"
+done
 check "reduce_scatter: every dtype x op measured (10 x 4 combinations)" \
   jqs '[.[] | select(.type == "result") | "\(.dtype) \(.op)"] | unique | length == 40' "$TMP/reduce_scatter.jsonl"
 check "broadcast: only in-place points, and the table says why" \

@@ -156,6 +156,31 @@ static void min_larger_than_max_is_refused(void **state)
     assert_non_null(strstr(err, "larger than --maxbytes"));
 }
 
+/* A sweep longer than one run measures is refused, not cut short after SB_MAX_SWEEP sizes. */
+static void overlong_sweep_is_refused(void **state)
+{
+    (void)state;
+    struct sb_options o;
+    char err[256];
+    assert_int_equal(parse(&o, true, err, "-b", "1", "-e", "1024", "-i", "1", NULL), 0); /* exactly 1024 */
+    assert_int_equal(parse(&o, true, err, "-b", "1", "-e", "1025", "-i", "1", NULL), 2);
+    assert_non_null(strstr(err, "more than 1024 sizes"));
+    assert_int_equal(parse(&o, true, err, "-b", "1", "-e", "1T", NULL), 0); /* 41 sizes by 2 */
+}
+
+/* --sizes replaces the range: a -b, -e, -f or -i beside it would be ignored, so it is refused. */
+static void size_list_and_range_do_not_mix(void **state)
+{
+    (void)state;
+    struct sb_options o;
+    char err[256];
+    assert_int_equal(parse(&o, true, err, "--sizes", "8", "-b", "1M", NULL), 2);
+    assert_non_null(strstr(err, "does not go with -b, -e, -f or -i"));
+    assert_int_equal(parse(&o, true, err, "-e", "2M", "--sizes", "8", NULL), 2);
+    assert_int_equal(parse(&o, true, err, "--sizes", "8", "-i", "8", NULL), 2);
+    assert_int_equal(parse(&o, true, err, "--sizes", "8", "-f", "4", NULL), 2);
+}
+
 static void format_size_is_compact(void **state)
 {
     (void)state;
@@ -203,6 +228,8 @@ int main(void)
         cmocka_unit_test(bad_values_are_refused_with_the_accepted_ones),
         cmocka_unit_test(min_larger_than_max_is_refused),
         cmocka_unit_test(backend_memory_defaults_follow_the_backend),
+        cmocka_unit_test(overlong_sweep_is_refused),
+        cmocka_unit_test(size_list_and_range_do_not_mix),
         cmocka_unit_test(format_size_is_compact),
         cmocka_unit_test(timing_modes_and_batches),
     };

@@ -65,6 +65,21 @@ static void relative_interval_of_a_tight_sample_is_small(void **state)
     assert_true(sb_stats_relative_ci(&s) > 0.4);
 }
 
+/* One sample (or five equal ones) has a zero-width [min, max], which is no 95% interval: the
+ * adaptive mode must not stop there as if the precision were reached. */
+static void too_few_samples_have_no_interval(void **state)
+{
+    (void)state;
+    double v[6] = {2, 2, 2, 2, 2, 2}, scratch[6];
+    struct sb_stats s;
+    for (size_t n = 1; n < SB_STATS_MIN_CI_SAMPLES; n++) {
+        sb_stats_compute(v, n, scratch, &s);
+        assert_true(isinf(sb_stats_relative_ci(&s)));
+    }
+    sb_stats_compute(v, 6, scratch, &s);
+    assert_true(sb_stats_relative_ci(&s) == 0.0);
+}
+
 static void quantile_interpolates(void **state)
 {
     (void)state;
@@ -81,6 +96,7 @@ int main(void)
         cmocka_unit_test(statistics_of_one_to_hundred),
         cmocka_unit_test(median_interval_ranks_follow_the_binomial_rule),
         cmocka_unit_test(relative_interval_of_a_tight_sample_is_small),
+        cmocka_unit_test(too_few_samples_have_no_interval),
         cmocka_unit_test(quantile_interpolates),
     };
     return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
