@@ -662,6 +662,9 @@ static json_t *summary_record(struct run *run, int exit_code)
                           "failed_points", (json_int_t)run->failed_points, "avg_busbw_gbps",
                           run->points ? run->busbw_sum / (double)run->points : 0.0, "exit_code", exit_code, "result",
                           result, "end_time", now);
+    if (!run->opt.check) /* -c 0: nothing was compared, so there is no count to give */
+        json_object_set_new(o, "wrong_total", json_null());
+    json_object_set_new(o, "checked", json_boolean(run->opt.check));
     if (run->opt.per_rank)
         json_object_set_new(o, "stragglers", stragglers_json(run));
     if (run->coll->pairwise)

@@ -397,14 +397,18 @@ static void print_stragglers(FILE *t, json_t *s)
 
 void sb_report_summary(struct sb_report *r, json_t *summary)
 {
-    fprintf(r->table, "#\n# points: %lld, wrong elements: %lld, failed points: %lld\n",
-            (long long)json_integer_value(json_object_get(summary, "points")),
-            (long long)json_integer_value(json_object_get(summary, "wrong_total")),
+    json_t *wrong = json_object_get(summary, "wrong_total");
+    char wrong_text[48] = "not checked (-c 0)";
+    if (json_is_integer(wrong))
+        snprintf(wrong_text, sizeof wrong_text, "%lld", (long long)json_integer_value(wrong));
+    fprintf(r->table, "#\n# points: %lld, wrong elements: %s, failed points: %lld\n",
+            (long long)json_integer_value(json_object_get(summary, "points")), wrong_text,
             (long long)json_integer_value(json_object_get(summary, "failed_points")));
     fprintf(r->table, "# Avg bus bandwidth: %.4f GB/s (mean of busbw over all points, as nccl-tests)\n",
             json_real_value(json_object_get(summary, "avg_busbw_gbps")));
     print_stragglers(r->table, json_object_get(summary, "stragglers"));
-    fprintf(r->table, "# result: %s\n", json_string_value(json_object_get(summary, "result")));
+    fprintf(r->table, "# result: %s%s\n", json_string_value(json_object_get(summary, "result")),
+            json_is_false(json_object_get(summary, "checked")) ? " (results not checked: -c 0)" : "");
     fflush(r->table);
     write_json_line(r, summary);
     json_decref(summary);

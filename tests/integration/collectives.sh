@@ -70,5 +70,10 @@ check "the run header's options hold the --sizes list (null for a -b/-e range)" 
 # -c 0: not checked is said, not faked
 mpi 2 "$BENCH/sb_allreduce" --sizes 1K -n 2 -c 0 --json "$TMP/nc.jsonl" >/dev/null 2>&1
 check "--check 0: wrong is null, not 0" jq_all "$TMP/nc.jsonl" '.wrong == null'
+check "--check 0: the summary has no wrong count either, and says unchecked" \
+  jqs '.[-1] | .type == "summary" and .wrong_total == null and .checked == false' "$TMP/nc.jsonl"
+mpi 2 "$BENCH/sb_allreduce" --sizes 1K -n 2 -c 0 >"$TMP/nc.out" 2>&1
+check "--check 0: the table says not checked, not 0 wrong" \
+  sh -c "grep -q 'wrong elements: not checked' '$TMP/nc.out' && grep -q 'result: pass (results not checked' '$TMP/nc.out'"
 
 done_testing
