@@ -185,7 +185,10 @@ int sb_local_parse(struct sb_local_options *o, int argc, char **argv, char *err,
     opterr = 0;
     optind = 1; /* callable more than once (tests) */
     int c;
+    bool iters_given = false, adaptive_given = false;
     while ((c = getopt_long(argc, argv, ":b:e:f:d:k:n:w:hV", long_options, NULL)) != -1) {
+        iters_given |= c == 'n';
+        adaptive_given |= c == OPT_PRECISION || c == OPT_MAX_TIME || c == OPT_MIN_ITERS || c == OPT_MAX_ITERS;
         if (c == 'h' || c == 'V') {
             *(c == 'h' ? &o->help : &o->version) = true;
             continue;
@@ -200,6 +203,11 @@ int sb_local_parse(struct sb_local_options *o, int argc, char **argv, char *err,
     }
     if (optind < argc) {
         snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+        return 2;
+    }
+    if (iters_given && adaptive_given) {
+        snprintf(err, errlen, "-n fixes the iteration count: it does not go with --precision, --max-time, "
+                              "--min-iters or --max-iters (the adaptive count)");
         return 2;
     }
     if (o->min_bytes > o->max_bytes) {

@@ -408,7 +408,7 @@ int sb_options_parse_for(struct sb_options *o, bool reduces, const char *default
                          char *err, size_t errlen)
 {
     set_defaults(o, default_backend);
-    bool dtype_given = false, op_given = false, range_given = false;
+    bool dtype_given = false, op_given = false, range_given = false, adaptive_given = false, iters_given = false;
     opterr = 0; /* errors are reported once, by rank 0, with our own words */
     optind = 1;
     int c, rc;
@@ -425,9 +425,14 @@ int sb_options_parse_for(struct sb_options *o, bool reduces, const char *default
         dtype_given |= c == 'd';
         op_given |= c == 'o';
         range_given |= c == 'b' || c == 'e' || c == 'f' || c == 'i';
+        adaptive_given |= c == OPT_PRECISION || c == OPT_MAX_TIME || c == OPT_MIN_ITERS || c == OPT_MAX_ITERS;
+        iters_given |= c == 'n';
     }
     if (range_given && o->n_sizes > 0)
         return fail(err, errlen, "--sizes lists every size: it does not go with -b, -e, -f or -i");
+    if (iters_given && adaptive_given)
+        return fail(err, errlen, "-n fixes the iteration count: it does not go with --precision, --max-time, "
+                                 "--min-iters or --max-iters (the adaptive count)");
     if (optind < argc)
         return fail(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
     if (!dtype_given)

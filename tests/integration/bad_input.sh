@@ -27,6 +27,8 @@ refuse "invalid --stepfactor '1.5'" -f 1.5
 refuse "is more than 1024 sizes" -b 1 -e 2000 -i 1
 refuse "invalid --datatype 'float8'" -d float8
 refuse "invalid --precision '0'" --precision 0
+refuse "-n fixes the iteration count" -n 5 --max-time 1
+refuse "-n fixes the iteration count" --precision 0.01 -n 20
 refuse "invalid --op 'mean'" -o mean
 refuse "invalid --inplace '5'" --inplace 5
 refuse "invalid --check 'yes'" -c yes

@@ -95,6 +95,7 @@ bad "invalid --buffers '1'" -k 1
 bad "invalid --datatype" -d quad
 bad "invalid --threads" --threads 0
 bad "unknown option" --frobnicate
+bad "-n fixes the iteration count" -n 5 --max-time 0.1
 bad "cannot write --json" --test memcpy -b 4K -e 4K -n 2 --json "$TMP/no/such/dir/out.jsonl"
 if [ -w /dev/full ]; then
   "$L" --test memcpy -b 4K -e 4K -n 2 --json /dev/full >/dev/null 2>"$TMP/full"; rc=$?
