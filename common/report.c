@@ -311,7 +311,7 @@ static void write_csv(struct sb_report *r, const struct sb_record *rec)
     const struct sb_stats *s = &rec->timing->max;
     char wrong[32];
     snprintf(wrong, sizeof wrong, "%lld", (long long)rec->wrong);
-    fprintf(r->csv, "%s,%s,%s,%s,%s,%d,%d,%d,%zu,%zu,%zu,%zu,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.4f,%.4f,%s,%s\n",
+    fprintf(r->csv, "%s,%s,%s,%s,%s,%d,%d,%d,%zu,%zu,%zu,%zu,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.6g,%.6g,%s,%s\n",
             rec->coll->name, rec->backend, rec->memory, sb_dtype_name(rec->dtype),
             rec->coll->reduces ? sb_op_name(rec->op) : "none", rec->in_place, rec->ranks, rec->nodes, rec->size->bytes,
             rec->size->layout.count_per_peer * sb_dtype_size(rec->dtype), rec->size->layout.count, rec->timing->n,

@@ -183,7 +183,7 @@ static void *watch(void *arg)
                 char *text = json_dumps(mine, JSON_COMPACT);
                 if (w->comm->threads && text)
                     sb_comm_side_send(w->comm, text);
-                fprintf(stderr, "%s: rank %d: timeout: no progress for %.1f s: %s\n", w->prog, w->comm->rank,
+                fprintf(stderr, "%s: rank %d: timeout: no progress for %.3g s: %s\n", w->prog, w->comm->rank,
                         seconds, text ? text : "");
                 free(text);
                 json_decref(mine);
