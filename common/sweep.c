@@ -3,12 +3,17 @@
 #include <stdio.h>
 #include <string.h>
 
-static void note(char *notes, size_t len, const char *line)
+enum { TAIL_ROOM = 80 }; /* kept free for the line that counts the notes left out */
+
+/* Appends a note line, or counts it in *dropped when the buffer is full. */
+static void note(char *notes, size_t len, const char *line, size_t *dropped)
 {
     size_t used = strlen(notes);
-    if (used + strlen(line) + 2 < len) {
+    if (len > TAIL_ROOM && used + strlen(line) + 2 < len - TAIL_ROOM) {
         strcat(notes, line);
         strcat(notes, "\n");
+    } else {
+        (*dropped)++;
     }
 }
 
@@ -38,31 +43,35 @@ size_t sb_sweep_build(const struct sb_options *o, const struct sb_collective *co
     size_t granule = coll->granule(ranks);
     size_t unit = granule * elem_size;
     char line[256];
-    size_t n = 0;
+    size_t n = 0, dropped = 0;
     notes[0] = '\0';
     for (size_t i = 0; i < nreq && n < max_out; i++) {
         size_t count = req[i] / unit * granule;
         if (count == 0) {
             snprintf(line, sizeof line, "size %zu skipped: smaller than one %zu-byte element%s", req[i],
                      elem_size, granule > 1 ? " per peer" : "");
-            note(notes, notes_len, line);
+            note(notes, notes_len, line, &dropped);
             continue;
         }
         if (n > 0 && out[n - 1].layout.count == count) {
             snprintf(line, sizeof line, "size %zu skipped: rounds down to %zu bytes, measured already", req[i],
                      count * elem_size);
-            note(notes, notes_len, line);
+            note(notes, notes_len, line, &dropped);
             continue;
         }
         if (count * elem_size != req[i]) {
             snprintf(line, sizeof line, "size %zu rounded down to %zu bytes (whole %zu-byte elements%s)",
                      req[i], count * elem_size, elem_size, granule > 1 ? " per peer" : "");
-            note(notes, notes_len, line);
+            note(notes, notes_len, line, &dropped);
         }
         out[n].requested = req[i];
         out[n].bytes = count * elem_size;
         coll->layout(count, ranks, &out[n].layout);
         n++;
+    }
+    if (dropped) {
+        size_t used = strlen(notes);
+        snprintf(notes + used, notes_len - used, "%zu more size notes like the above left out\n", dropped);
     }
     return n;
 }

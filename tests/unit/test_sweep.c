@@ -56,6 +56,23 @@ static void range_by_increment(void **state)
     assert_int_equal(s[1].bytes, 2000);
 }
 
+/* More notes than the buffer holds: the ones left out are counted, not lost without a word. */
+static void notes_left_out_are_counted(void **state)
+{
+    (void)state;
+    struct sb_options o = base();
+    o.min_bytes = 3;
+    o.max_bytes = 3 + 8 * 99;
+    o.step_bytes = 8; /* 100 sizes, none a whole number of 8-byte elements */
+    struct sb_size s[128];
+    char notes[1024];
+    assert_int_equal(sb_sweep_build(&o, &vector, 8, 2, s, 128, notes, sizeof notes), 99);
+    assert_true(strlen(notes) < sizeof notes);
+    const char *tail = strstr(notes, "more size notes like the above left out");
+    assert_non_null(tail);
+    assert_string_equal(tail + strlen("more size notes like the above left out"), "\n");
+}
+
 static void rounding_is_reported(void **state)
 {
     (void)state;
@@ -90,6 +107,7 @@ int main(void)
         cmocka_unit_test(range_by_factor),
         cmocka_unit_test(range_by_increment),
         cmocka_unit_test(rounding_is_reported),
+        cmocka_unit_test(notes_left_out_are_counted),
         cmocka_unit_test(footprint_counts_both_buffers),
     };
     return cmocka_run_group_tests_name("sweep", tests, NULL, NULL);
