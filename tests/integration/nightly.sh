@@ -138,6 +138,19 @@ nightly --out "$TMP/m3" --baseline "$TMP/empty.jsonl" >/dev/null 2>"$TMP/m3.err"
 rc=$?
 check "a baseline without results: exit 2 (got $rc)" sh -c "[ $rc -eq 2 ] && grep -q 'no result records' '$TMP/m3.err'"
 
+# 5b. a baseline with other sizes: tonight measures 2K, which the baseline lacks (verdict new),
+# and not the baseline's 16K..1M (missing, a failure); the reports are still written
+nightly --collectives allreduce -b 1K -e 4K -f 2 --no-model --no-plots --launcher-args "--oversubscribe" \
+  --out "$TMP/other" --baseline "$TMP/baseline.jsonl" >/dev/null 2>"$TMP/other.err"
+rc=$?
+check "a baseline with other sizes: exit 1 (baseline points not measured), no internal error (got $rc)" \
+  sh -c "[ $rc -eq 1 ] && ! grep -q 'internal error' '$TMP/other.err'"
+junit_ok "$TMP/other/junit.xml" && grep -q 'name="2K float sum out-of-place np=2"' "$TMP/other/junit.xml" &&
+  grep -q '>2K: median .*verdict new<' "$TMP/other/junit.xml" &&
+  grep -q '<failure type="missing" message="allreduce at 16K' "$TMP/other/junit.xml" &&
+  ok "... JUnit well-formed: the new 2K point a testcase, the unmeasured 16K a failure" ||
+  not_ok "... JUnit well-formed: the new 2K point a testcase, the unmeasured 16K a failure"
+
 # 6. config file, and its errors
 printf '# nightly\nnp = 2\ncollectives = alltoall\nminbytes = 1K\nmaxbytes = 4K\niters = 5\nlauncher_args = --oversubscribe\nlabel = cfg\n' >"$TMP/n.conf"
 (cd "$TMP" && timeout -k 10 120 "$NIGHTLY" --config n.conf --no-plots --no-model -e 16K >/dev/null 2>&1)
