@@ -150,6 +150,10 @@ junit_ok "$TMP/other/junit.xml" && grep -q 'name="2K float sum out-of-place np=2
   grep -q '<failure type="missing" message="allreduce at 16K' "$TMP/other/junit.xml" &&
   ok "... JUnit well-formed: the new 2K point a testcase, the unmeasured 16K a failure" ||
   not_ok "... JUnit well-formed: the new 2K point a testcase, the unmeasured 16K a failure"
+check "... nightly.json holds the whole command line (its last argument too) and every setting" \
+  jqs --arg b "$TMP/baseline.jsonl" '.[0] | .command_line[-1] == $b and .command_line[0] == "'"$NIGHTLY"'" and
+    .settings.baseline == $b and (.settings | has("model_system") and has("np") and all(.[]; type == "string"))' \
+  "$TMP/other/nightly.json"
 
 # 6. config file, and its errors
 printf '# nightly\nnp = 2\ncollectives = alltoall\nminbytes = 1K\nmaxbytes = 4K\niters = 5\nlauncher_args = --oversubscribe\nlabel = cfg\n' >"$TMP/n.conf"
