@@ -63,6 +63,11 @@ check "--format gif: exit 2 (got $rc)" [ "$rc" -eq 2 ]
 "$PLOT" --out "$TMP/nodir/x" "$TMP/a.jsonl" >/dev/null 2>&1
 rc=$?
 check "output folder missing: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+# /proc: root may write the folder (test -w) but not create files in it; gnuplot says why
+"$PLOT" --out /proc/sb-plot-test "$TMP/a.jsonl" >"$TMP/proc.out" 2>"$TMP/proc.err"
+rc=$?
+check "output gnuplot cannot create (/proc): exit 2, one line saying why (got $rc: $(head -c 200 "$TMP/proc.err"))" \
+  sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/proc.err') -eq 1 ] && grep -q 'not writable\|cannot open file' '$TMP/proc.err' && [ ! -s '$TMP/proc.out' ]"
 
 # --infer: the throughput-interactivity curves of sb_model infer --csv
 "$MODEL" infer --csv --systems hgx-b200,gb200-nvl72 >"$TMP/curves.csv"
