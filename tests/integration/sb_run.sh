@@ -26,6 +26,7 @@ run_refused "unknown argument '--bogus'" --bogus
 run_refused "--np must be a positive integer, got '0'" --np 0
 # /proc exists but takes no new file, even for root
 run_refused "cannot write /proc/sb-run-test.jsonl" --np 2 --out /proc/sb-run-test.jsonl
+run_refused "did not start sb_allreduce" --np 2 --mpirun false --out "$TMP/false.jsonl"
 
 "$RUN" --builddir "$top_builddir" --np 2 --out "$TMP/r.jsonl" -- -b 1K -e 4K -n 5 >"$TMP/r.out" 2>"$TMP/r.err"
 rc=$?
