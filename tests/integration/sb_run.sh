@@ -40,4 +40,16 @@ rc=$?
 check "a benchmark option it refuses (-- -d bogus): exit 2 with the benchmark's line (got $rc)" \
   sh -c "[ $rc -eq 2 ] && grep -q \"^sb_allreduce: invalid --datatype 'bogus'\" '$TMP/bad.err'"
 
+# scripts/install-deps: --help and a bad argument install nothing (apt-get and sudo are fakes here)
+mkdir -p "$TMP/fakebin"
+for t in apt-get sudo; do printf '#!/bin/sh\necho "%s $*" >>"%s"\n' "$t" "$TMP/apt.calls" >"$TMP/fakebin/$t"; chmod +x "$TMP/fakebin/$t"; done
+PATH="$TMP/fakebin:$PATH" "$top_srcdir/scripts/install-deps" --help >"$TMP/deps.out" 2>&1
+rc=$?
+check "install-deps --help: exit 0, a usage, apt-get not run (got $rc)" \
+  sh -c "[ $rc -eq 0 ] && grep -q '^Usage: scripts/install-deps' '$TMP/deps.out' && [ ! -e '$TMP/apt.calls' ]"
+PATH="$TMP/fakebin:$PATH" "$top_srcdir/scripts/install-deps" --yes-please >/dev/null 2>"$TMP/deps.err"
+rc=$?
+check "install-deps --yes-please: exit 2, one line, apt-get not run (got $rc)" \
+  sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/deps.err') -eq 1 ] && [ ! -e '$TMP/apt.calls' ]"
+
 done_testing
