@@ -155,6 +155,18 @@ check "... nightly.json holds the whole command line (its last argument too) and
     .settings.baseline == $b and (.settings | has("model_system") and has("np") and all(.[]; type == "string"))' \
   "$TMP/other/nightly.json"
 
+# 5c. an output folder on a read-only file system (root only: a tmpfs mounted read-only)
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$TMP/ro" && mount -t tmpfs -o size=1m tmpfs "$TMP/ro" 2>/dev/null; then
+  mkdir -p "$TMP/ro/out/plots" && mount -o remount,ro "$TMP/ro"
+  nightly --out "$TMP/ro/out" >/dev/null 2>"$TMP/ro.err"
+  rc=$?
+  umount "$TMP/ro"
+  check "a read-only output folder: exit 2, one line (got $rc: $(head -c 200 "$TMP/ro.err"))" \
+    sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/ro.err') -eq 1 ] && grep -q 'cannot write' '$TMP/ro.err'"
+else
+  skip "a read-only output folder: needs root and a tmpfs mount"
+fi
+
 # 6. config file, and its errors
 printf '# nightly\nnp = 2\ncollectives = alltoall\nminbytes = 1K\nmaxbytes = 4K\niters = 5\nlauncher_args = --oversubscribe\nlabel = cfg\n' >"$TMP/n.conf"
 (cd "$TMP" && timeout -k 10 120 "$NIGHTLY" --config n.conf --no-plots --no-model -e 16K >/dev/null 2>&1)
