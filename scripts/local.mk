@@ -13,7 +13,7 @@ tests_unit_test_compare_SOURCES = tests/unit/test_compare.c models/compare.c mod
 tests_unit_test_compare_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_compare_LDADD = $(JANSSON_LIBS) $(CMOCKA_LIBS) -lm
 
-scripts_integration_tests = tests/integration/compare.sh tests/integration/plot.sh \
+scripts_integration_tests = tests/integration/compare.sh tests/integration/plot.sh tests/integration/sb_run.sh \
 	tests/integration/nightly.sh tests/integration/netns.sh tests/integration/netns_pairs.sh
 if HAVE_MPI
 TESTS += $(scripts_integration_tests)

@@ -19,6 +19,13 @@ if ! nvidia-smi -L >/dev/null 2>&1; then
   "$top_srcdir/scripts/sb-gpu-baseline" --out "$TMP/baseline" --builddir "$top_builddir" >/dev/null 2>"$TMP/e6"; rc=$?
   check "sb-gpu-baseline without a GPU: exit 2 (got $rc), one line saying so" \
     sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/e6') -eq 1 ] && grep -q 'GPU' '$TMP/e6'"
+  # installed (make install): the benchmarks beside the script, no build tree above it
+  mkdir -p "$TMP/inst/bin"
+  cp "$top_srcdir/scripts/sb-gpu-baseline" "$TMP/inst/bin/"
+  for p in sb_allreduce sb_alltoall sb_local sb_topo; do ln -s "$BENCH/$p" "$TMP/inst/bin/$p"; done
+  "$TMP/inst/bin/sb-gpu-baseline" --out "$TMP/baseline-inst" >/dev/null 2>"$TMP/e8"; rc=$?
+  check "installed sb-gpu-baseline finds the programs beside it: without a GPU exit 2 (got $rc), the GPU line" \
+    sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/e8') -eq 1 ] && grep -q 'GPU' '$TMP/e8' && ! grep -q 'no built benchmarks' '$TMP/e8'"
 fi
 "$top_srcdir/scripts/sb-gpu-baseline" --max-ranks x --out "$TMP/b" >/dev/null 2>"$TMP/e7"; rc=$?
 check "sb-gpu-baseline --max-ranks x: exit 2 (got $rc)" sh -c "[ $rc -eq 2 ] && grep -q 'max-ranks' '$TMP/e7'"

@@ -47,6 +47,23 @@ check "up 2 --rate fast: exit 2, nothing left (got $rc)" sh -c "[ $rc -eq 2 ] &&
 "$NETNS" mpirun hostname >/dev/null 2>&1
 rc=$?
 check "mpirun while down: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+# killed half-way through up (SIGTERM; Ctrl-C's SIGINT takes the same trap): nothing left behind
+"$NETNS" up 60 >/dev/null 2>"$TMP/kill.err" &
+pid=$!
+i=0
+while [ $i -lt 200 ] && [ "$(left | wc -l)" -lt 4 ]; do sleep 0.05; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid
+rc=$?
+if [ "$rc" -eq 0 ]; then
+  skip "up 60 was done before the signal came: nothing to interrupt"
+  "$NETNS" down >/dev/null 2>&1
+else
+  check "up 60 killed half-way: exit 2, one line, no namespace, /etc/netns or state left (got $rc)" \
+    sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/kill.err') -eq 1 ] && grep -q 'interrupted' '$TMP/kill.err' &&
+      [ -z \"\$(ip netns list | grep '^$SB_NETNS_PREFIX-')\" ] &&
+      ! ls -d /etc/netns/$SB_NETNS_PREFIX-* /run/$SB_NETNS_PREFIX-netns >/dev/null 2>&1"
+fi
 
 # run_suite HOSTS: AllReduce and AllToAll across the emulated hosts, 16K..128K.
 run_suite() {

@@ -138,6 +138,35 @@ nightly --out "$TMP/m3" --baseline "$TMP/empty.jsonl" >/dev/null 2>"$TMP/m3.err"
 rc=$?
 check "a baseline without results: exit 2 (got $rc)" sh -c "[ $rc -eq 2 ] && grep -q 'no result records' '$TMP/m3.err'"
 
+# 5b. a baseline with other sizes: tonight measures 2K, which the baseline lacks (verdict new),
+# and not the baseline's 16K..1M (missing, a failure); the reports are still written
+nightly --collectives allreduce -b 1K -e 4K -f 2 --no-model --no-plots --launcher-args "--oversubscribe" \
+  --out "$TMP/other" --baseline "$TMP/baseline.jsonl" >/dev/null 2>"$TMP/other.err"
+rc=$?
+check "a baseline with other sizes: exit 1 (baseline points not measured), no internal error (got $rc)" \
+  sh -c "[ $rc -eq 1 ] && ! grep -q 'internal error' '$TMP/other.err'"
+junit_ok "$TMP/other/junit.xml" && grep -q 'name="2K float sum out-of-place np=2"' "$TMP/other/junit.xml" &&
+  grep -q '>2K: median .*verdict new<' "$TMP/other/junit.xml" &&
+  grep -q '<failure type="missing" message="allreduce at 16K' "$TMP/other/junit.xml" &&
+  ok "... JUnit well-formed: the new 2K point a testcase, the unmeasured 16K a failure" ||
+  not_ok "... JUnit well-formed: the new 2K point a testcase, the unmeasured 16K a failure"
+check "... nightly.json holds the whole command line (its last argument too) and every setting" \
+  jqs --arg b "$TMP/baseline.jsonl" '.[0] | .command_line[-1] == $b and .command_line[0] == "'"$NIGHTLY"'" and
+    .settings.baseline == $b and (.settings | has("model_system") and has("np") and all(.[]; type == "string"))' \
+  "$TMP/other/nightly.json"
+
+# 5c. an output folder on a read-only file system (root only: a tmpfs mounted read-only)
+if [ "$(id -u)" -eq 0 ] && mkdir -p "$TMP/ro" && mount -t tmpfs -o size=1m tmpfs "$TMP/ro" 2>/dev/null; then
+  mkdir -p "$TMP/ro/out/plots" && mount -o remount,ro "$TMP/ro"
+  nightly --out "$TMP/ro/out" >/dev/null 2>"$TMP/ro.err"
+  rc=$?
+  umount "$TMP/ro"
+  check "a read-only output folder: exit 2, one line (got $rc: $(head -c 200 "$TMP/ro.err"))" \
+    sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/ro.err') -eq 1 ] && grep -q 'cannot write' '$TMP/ro.err'"
+else
+  skip "a read-only output folder: needs root and a tmpfs mount"
+fi
+
 # 6. config file, and its errors
 printf '# nightly\nnp = 2\ncollectives = alltoall\nminbytes = 1K\nmaxbytes = 4K\niters = 5\nlauncher_args = --oversubscribe\nlabel = cfg\n' >"$TMP/n.conf"
 (cd "$TMP" && timeout -k 10 120 "$NIGHTLY" --config n.conf --no-plots --no-model -e 16K >/dev/null 2>&1)

@@ -63,6 +63,11 @@ check "--format gif: exit 2 (got $rc)" [ "$rc" -eq 2 ]
 "$PLOT" --out "$TMP/nodir/x" "$TMP/a.jsonl" >/dev/null 2>&1
 rc=$?
 check "output folder missing: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+# /proc: root may write the folder (test -w) but not create files in it; gnuplot says why
+"$PLOT" --out /proc/sb-plot-test "$TMP/a.jsonl" >"$TMP/proc.out" 2>"$TMP/proc.err"
+rc=$?
+check "output gnuplot cannot create (/proc): exit 2, one line saying why (got $rc: $(head -c 200 "$TMP/proc.err"))" \
+  sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/proc.err') -eq 1 ] && grep -q 'not writable\|cannot open file' '$TMP/proc.err' && [ ! -s '$TMP/proc.out' ]"
 
 # --infer: the throughput-interactivity curves of sb_model infer --csv
 "$MODEL" infer --csv --systems hgx-b200,gb200-nvl72 >"$TMP/curves.csv"
@@ -71,5 +76,11 @@ check "--infer: exit 0 (got $rc), PNG and SVG written and not empty" \
   sh -c "[ $rc -eq 0 ] && [ -s '$TMP/inf-infer.png' ] && grep -q '<svg' '$TMP/inf-infer.svg'"
 "$PLOT" --infer "$TMP/curves.csv" extra.jsonl >/dev/null 2>"$TMP/err"; rc=$?
 check "--infer with a results file too: exit 2 (got $rc), one line" sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/err') -eq 1 ]"
+"$PLOT" --infer "$TMP/curves.csv" --out "$TMP/inf2" --title "Llama's decode" >/dev/null 2>&1; rc=$?
+check "--infer --title with an apostrophe: exit 0 (got $rc), the title in the SVG" \
+  sh -c "[ $rc -eq 0 ] && grep -q \"Llama's decode\" '$TMP/inf2-infer.svg'"
+"$PLOT" --infer "$TMP/curves.csv" --out /proc/sb-plot-test >"$TMP/inf.out" 2>"$TMP/inf.err"; rc=$?
+check "--infer to a place gnuplot cannot create (/proc): exit 2, one line, no image on stdout (got $rc)" \
+  sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/inf.err') -eq 1 ] && grep -q 'not writable\|cannot open file' '$TMP/inf.err' && [ ! -s '$TMP/inf.out' ]"
 
 done_testing
