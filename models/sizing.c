@@ -213,8 +213,13 @@ int sbm_size_scale_out(const struct sbm_catalog *cat, const struct sbm_system *s
     add(s, "gpus", "GPUs on the scale-out fabric", "GPUs", G, "given");
     add(s, "tiers", "fat-tree tiers", "tiers", t, "%s: capacity k=%d, k^2/2=%g, k^3/4=%g endpoints",
         tiers > 0 ? "given" : "fewest that fit", k, sbm_fat_tree_capacity(k, 2), sbm_fat_tree_capacity(k, 3));
-    add(s, "ports_per_gpu", "switch ports per GPU", "ports", per_gpu_ports,
-        "%d x %g Gb/s NIC / %g Gb/s port", o->nics_per_gpu, o->nic_gbit_s, o->sw.port_gbit_s);
+    if (o->nic_gbit_s < o->sw.port_gbit_s) /* the fraction assumes NICs share a port */
+        add(s, "ports_per_gpu", "switch ports per GPU", "ports", per_gpu_ports,
+            "%d x %g Gb/s NIC / %g Gb/s port: %g NICs share one port through a breakout cable", o->nics_per_gpu,
+            o->nic_gbit_s, o->sw.port_gbit_s, o->sw.port_gbit_s / o->nic_gbit_s);
+    else
+        add(s, "ports_per_gpu", "switch ports per GPU", "ports", per_gpu_ports,
+            "%d x %g Gb/s NIC / %g Gb/s port", o->nics_per_gpu, o->nic_gbit_s, o->sw.port_gbit_s);
     double leaves, sw = fat_tree_switches(k, t, E, &leaves);
     if (t == 1)
         add(s, "switches", "scale-out switches", "switches", sw, "one switch of %d ports", k);

@@ -58,4 +58,10 @@ check "predict --params: sizes outside the fit's 64K..1M are extrapolated, the o
   'map(select(.extrapolated) | .bytes) == [16384, 4194304] and length == 5' "$TMP/extra.jsonl"
 check "predict --params: the text rows say so" sh -c \
   "'$M' predict --params '$TMP/params.json' --collective allreduce --ranks 4 --bytes 4M | grep -q 'extrapolated: the fit holds on 64K..1M'"
+
+# 400G NICs on 800G switch ports: the half port per GPU says it assumes breakout cables
+cp -r "$top_srcdir/models/systems" "$TMP/cat"
+sed -i 's/"switch": "qm9700"/"switch": "q3400"/' "$TMP/cat/hopper.json"
+check "size: 400G NICs on 800G ports share a port through a breakout cable, said beside 0.5 ports" sh -c \
+  "'$M' size --catalog '$TMP/cat' --system dgx-h100 --gpus 1024 | grep 'switch ports per GPU' | grep -q '0.5 ports.*2 NICs share one port through a breakout cable'"
 done_testing
