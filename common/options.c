@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -90,6 +91,17 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return 2;
 }
 
+/* The end of the decimal number that starts s ("1.5" of "1.5M"): digits and one point only, so
+ * strtod's hexadecimal, exponents, "inf" and leading blanks are not sizes. */
+static const char *decimal_end(const char *s)
+{
+    const char *p = s;
+    int points = 0;
+    while (isdigit((unsigned char)*p) || (*p == '.' && points++ == 0))
+        p++;
+    return p;
+}
+
 int sb_parse_size(const char *s, size_t *out)
 {
     if (!s || !*s || *s == '-' || *s == '+')
@@ -97,7 +109,7 @@ int sb_parse_size(const char *s, size_t *out)
     errno = 0;
     char *end = NULL;
     double v = strtod(s, &end);
-    if (errno || end == s || !isfinite(v) || v < 0)
+    if (errno || end == s || end != decimal_end(s) || !isfinite(v) || v < 0)
         return -1;
     double scale = 1;
     switch (*end) {

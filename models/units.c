@@ -1,5 +1,6 @@
 #include "units.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,6 +28,9 @@ int sbm_parse_bytes(const char *text, double *bytes)
     double v = strtod(text, &end);
     if (errno || end == text || !isfinite(v) || v < 0)
         return -1;
+    for (const char *p = text; p < end; p++) /* decimal only: no hexadecimal, exponent or "inf" */
+        if (!isdigit((unsigned char)*p) && *p != '.')
+            return -1;
     if (*end && end[1] != '\0')
         return -1;
     double m = multiplier_of(*end);

@@ -54,6 +54,12 @@ static void sizes_take_binary_suffixes(void **state)
     assert_int_equal(sb_parse_size("8Q", &v), -1);
     assert_int_equal(sb_parse_size("", &v), -1);
     assert_int_equal(sb_parse_size("1.3", &v), -1);
+    /* decimal only: strtod's other forms are not sizes */
+    assert_int_equal(sb_parse_size("0x10", &v), -1);
+    assert_int_equal(sb_parse_size("1e3", &v), -1);
+    assert_int_equal(sb_parse_size(" 8", &v), -1);
+    assert_int_equal(sb_parse_size("1.2.3", &v), -1);
+    assert_int_equal(sb_parse_size("inf", &v), -1);
 }
 
 static void full_command_line_is_read(void **state)
