@@ -96,6 +96,8 @@ int sbm_cmd_size(int argc, char **argv)
         return sbm_cli_fail("size: unexpected argument '%s'", argv[optind]);
     if (!system)
         return sbm_cli_fail("size: --system NAME is required");
+    if (gpus == 1) /* nothing to connect: no switch, cable or optic to count */
+        return sbm_cli_fail("size: --gpus 1: a single GPU needs no fabric (give 2 or more)");
     struct sbm_catalog cat;
     struct sbm_system sys;
     struct sbm_error err;

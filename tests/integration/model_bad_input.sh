@@ -60,6 +60,7 @@ refuse "not a parameters file" predict --params "$TMP/params.json" --collective 
 refuse "invalid --tolerance '0'" validate "$TMP/bad.jsonl" --system dgx-h100 --tolerance 0
 refuse "unknown rule 'R99'" rules --rule R99
 refuse "--system NAME is required" size
+refuse "--gpus 1: a single GPU needs no fabric" size --system dgx-h100 --gpus 1
 refuse "do not fit a 2-tier fat tree" size --system gb200-nvl72 --gpus 20000 --tiers 2
 refuse "invalid --gpus '0'" size --system gb200-nvl72 --gpus 0
 refuse "1000000 GPUs need more than 3 tiers of qm9700" size --system dgx-h100 --gpus 1000000
