@@ -93,21 +93,32 @@ static int fit_all(const struct sbm_points *pts, const struct fit_args *a, struc
     for (size_t i = 0; i < pts->n; i++)
         sorted[i] = pts->v[order[i]];
     int rc = SBM_OK;
+    size_t unfitted = 0;
     *n_fits = 0;
-    for (int pass = 0; pass < 2 && rc == SBM_OK; pass++)
-        for (size_t g = 0; g < n_groups && rc == SBM_OK; g++) {
+    /* A curve that cannot be fitted (flat, too few sizes) is said and left out; the others are
+     * still fitted: one in-place 1-rank curve must not hide the rest of a run. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t g = 0; g < n_groups; g++) {
             const struct sbm_point *first = &sorted[starts[g]];
             if ((strcmp(first->collective, "local") == 0) != (pass == 0))
                 continue;
             struct sbm_fit_request req = {a->have_fit_on ? &a->fit_on : NULL, a->tolerance,
                                           a->algorithm, known_gamma(fits, *n_fits, first->memory)};
             struct sbm_error err;
-            rc = sbm_fit_curve(first, starts[g + 1] - starts[g], &req, &fits[*n_fits], &err);
-            if (rc == SBM_OK)
+            int one = sbm_fit_curve(first, starts[g + 1] - starts[g], &req, &fits[*n_fits], &err);
+            if (one == SBM_OK) {
                 (*n_fits)++;
-            else
-                sbm_cli_report(rc, &err);
+            } else {
+                sbm_cli_fail("fit: not fitted: %s", err.msg);
+                rc = one;
+                unfitted++;
+            }
         }
+    if (*n_fits > 0 && unfitted > 0) {
+        fprintf(stderr, "sb_model: fit: %zu of %zu curves not fitted (above); the other %zu are below\n", unfitted,
+                unfitted + *n_fits, *n_fits);
+        rc = SBM_OK;
+    }
     free(sorted);
     free(order);
     free(starts);

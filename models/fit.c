@@ -208,8 +208,9 @@ int sbm_fit_curve(const struct sbm_point *pts, size_t n, const struct sbm_fit_re
     sbm_point_describe_group(&pts[0], what, sizeof what);
     if (n > SBM_FIT_MAX_SIZES)
         return sbm_error_set(err, "%s: more than %d sizes in one curve", what, SBM_FIT_MAX_SIZES);
+    /* One rank runs no algorithm (a local copy at most): its line is reported as it is. */
     snprintf(fit->algorithm, sizeof fit->algorithm, "%s",
-             req->algorithm ? req->algorithm : default_algorithm(pts[0].collective));
+             req->algorithm ? req->algorithm : pts[0].ranks == 1 ? "linear" : default_algorithm(pts[0].collective));
     if (req->fit_on) {
         int rc = fit_selected(pts, n, req->fit_on, req->tolerance, fit);
         if (rc == -1)

@@ -64,4 +64,20 @@ cp -r "$top_srcdir/models/systems" "$TMP/cat"
 sed -i 's/"switch": "qm9700"/"switch": "q3400"/' "$TMP/cat/hopper.json"
 check "size: 400G NICs on 800G ports share a port through a breakout cable, said beside 0.5 ports" sh -c \
   "'$M' size --catalog '$TMP/cat' --system dgx-h100 --gpus 1024 | grep 'switch ports per GPU' | grep -q '0.5 ports.*2 NICs share one port through a breakout cable'"
+
+# fit: a curve that cannot be fitted (1-rank in-place AllReduce: no work, flat times) is said and
+# left out, the others are still fitted; a 1-rank line is "linear" (no algorithm on one rank)
+"$BENCH/sb_allreduce" -b 64K -e 1M -n 6 -w 1 --json "$TMP/one.jsonl" >/dev/null 2>&1
+jq -c 'if .type == "result" then .time_us.median = (if .in_place then 1.0 else 2 + .bytes / 10000 end) else . end' \
+  "$TMP/one.jsonl" >"$TMP/one-shaped.jsonl"
+"$M" fit "$TMP/one-shaped.jsonl" --json >"$TMP/one-fit.jsonl" 2>"$TMP/one-fit.err"
+rc=$?
+check "fit: one curve unfittable, the other fitted: exit 0 (got $rc), the unfitted one named on stderr" sh -c \
+  "[ $rc -eq 0 ] && grep -q 'not fitted: allreduce .* in-place p=1' '$TMP/one-fit.err' && grep -q '1 of 2 curves not fitted' '$TMP/one-fit.err'"
+check "fit: the out-of-place curve is fitted, as a linear (1-rank) line" \
+  jqs 'length == 1 and .[0].algorithm == "linear" and (.[0].bandwidth_gbps > 9 and .[0].bandwidth_gbps < 11)' "$TMP/one-fit.jsonl"
+jq -c 'select(.type != "result" or .in_place)' "$TMP/one-shaped.jsonl" >"$TMP/flat.jsonl"
+"$M" fit "$TMP/flat.jsonl" >/dev/null 2>&1
+rc=$?
+check "fit: nothing fittable at all: exit 2 (got $rc)" [ "$rc" -eq 2 ]
 done_testing
