@@ -74,6 +74,11 @@ check "output gnuplot cannot create (/proc): exit 2, one line saying why (got $r
 "$PLOT" --infer "$TMP/curves.csv" --out "$TMP/inf" >/dev/null 2>&1; rc=$?
 check "--infer: exit 0 (got $rc), PNG and SVG written and not empty" \
   sh -c "[ $rc -eq 0 ] && [ -s '$TMP/inf-infer.png' ] && grep -q '<svg' '$TMP/inf-infer.svg'"
+"$PLOT" --infer "$TMP/curves.csv" --out "$TMP/infsvg" --format svg >/dev/null 2>&1; rc=$?
+check "--infer --format svg: exit 0 (got $rc), the SVG only" \
+  sh -c "[ $rc -eq 0 ] && grep -q '<svg' '$TMP/infsvg-infer.svg' && [ ! -e '$TMP/infsvg-infer.png' ]"
+"$PLOT" --infer "$TMP/curves.csv" --out "$TMP/infbad" --format jpg >/dev/null 2>"$TMP/err"; rc=$?
+check "--infer --format jpg: exit 2 (got $rc), one line" sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/err') -eq 1 ]"
 "$PLOT" --infer "$TMP/curves.csv" extra.jsonl >/dev/null 2>"$TMP/err"; rc=$?
 check "--infer with a results file too: exit 2 (got $rc), one line" sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/err') -eq 1 ]"
 "$PLOT" --infer "$TMP/curves.csv" --out "$TMP/inf2" --title "Llama's decode" >/dev/null 2>&1; rc=$?
