@@ -146,7 +146,7 @@ rc=$?
 check "a baseline with other sizes: exit 1 (baseline points not measured), no internal error (got $rc)" \
   sh -c "[ $rc -eq 1 ] && ! grep -q 'internal error' '$TMP/other.err'"
 junit_ok "$TMP/other/junit.xml" && grep -q 'name="2K float sum out-of-place np=2"' "$TMP/other/junit.xml" &&
-  grep -q '>2K: median .*verdict new<' "$TMP/other/junit.xml" &&
+  grep -q '>2K: median .*baseline: none (a point the baseline lacks), verdict new<' "$TMP/other/junit.xml" &&
   grep -q '<failure type="missing" message="allreduce at 16K' "$TMP/other/junit.xml" &&
   ok "... JUnit well-formed: the new 2K point a testcase, the unmeasured 16K a failure" ||
   not_ok "... JUnit well-formed: the new 2K point a testcase, the unmeasured 16K a failure"
