@@ -31,10 +31,18 @@ int sbm_parse_bytes(const char *text, double *bytes)
     for (const char *p = text; p < end; p++) /* decimal only: no hexadecimal, exponent or "inf" */
         if (!isdigit((unsigned char)*p) && *p != '.')
             return -1;
-    if (*end && end[1] != '\0')
-        return -1;
     double m = multiplier_of(*end);
+    if (m < 0 && (*end == 'b' || *end == 'B') && end[1] == '\0')
+        m = 1.0; /* "8B" */
     if (m < 0)
+        return -1;
+    const char *rest = *end ? end + 1 : end;
+    /* the benchmarks' spellings: 1K, 1KB, 1KiB (all binary) */
+    if (m > 1 && (*rest == 'i' || *rest == 'I'))
+        rest++;
+    if (m > 1 && (*rest == 'b' || *rest == 'B'))
+        rest++;
+    if (*end && (m == 1.0 ? end[1] != '\0' : *rest != '\0'))
         return -1;
     *bytes = v * m;
     return 0;
