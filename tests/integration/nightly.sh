@@ -87,10 +87,21 @@ junit_ok "$TMP/same/junit.xml" && ! grep -q '<failure' "$TMP/same/junit.xml" &&
 check "... the tuning environment is the baseline's (nightly.json, summary.md)" \
   sh -c "jq -e '.environment_changes == []' '$TMP/same/nightly.json' >/dev/null && grep -q 'same as the baseline' '$TMP/same/summary.md'"
 
-# 3. injected slowdown: +2 ms in every call moving >= 256 KiB, on every rank
-nightly --launcher-args "--oversubscribe -x LD_PRELOAD=$lib -x SB_FAULT=delay -x SB_FAULT_RANK=-1 -x SB_FAULT_MIN_BYTES=262144 -x SB_FAULT_DELAY_US=2000" \
-  --out "$TMP/slow" --baseline "$TMP/baseline.jsonl" >"$TMP/slow.out" 2>&1
-rc=$?
+# 3. injected slowdown: +2 ms in every call moving >= 256 KiB, on every rank.  A size below
+# 256 KiB that this shared 2-core VM happened to run slowly (seen once in CI at 64K) is noise, not
+# the fault: then the slowed run is measured once more.
+slowed_exactly() {
+  for c in allreduce alltoall; do
+    [ "$(failing_sizes "$TMP/slow/junit.xml" "$c" regression)" = "1M 256K " ] || return 1
+  done
+}
+for attempt in 1 2; do
+  nightly --launcher-args "--oversubscribe -x LD_PRELOAD=$lib -x SB_FAULT=delay -x SB_FAULT_RANK=-1 -x SB_FAULT_MIN_BYTES=262144 -x SB_FAULT_DELAY_US=2000" \
+    --out "$TMP/slow" --baseline "$TMP/baseline.jsonl" >"$TMP/slow.out" 2>&1
+  rc=$?
+  slowed_exactly && break
+  [ "$attempt" -eq 1 ] && echo "# attempt $attempt: regressions other than the slowed sizes (noise on this VM); measuring once more"
+done
 check "injected slowdown on large calls: exit 1 (got $rc)" [ "$rc" -eq 1 ]
 for c in allreduce alltoall; do
   got=$(failing_sizes "$TMP/slow/junit.xml" "$c" regression)
