@@ -62,7 +62,7 @@ SlurmdPidFile=$S/slurmd.pid
 SlurmctldLogFile=$S/log/slurmctld.log
 SlurmdLogFile=$S/log/slurmd.log
 ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+TaskPlugin=task/affinity
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 MpiDefault=none
@@ -107,6 +107,13 @@ run_srun -n 4 --mpi=pmix "$BENCH/sb_alltoall" --sizes 1K,64K -n 5 --json "$TMP/a
 rc=$?
 check "srun -n 4 --mpi=pmix sb_alltoall: exit 0 (got $rc), 4 ranks, 0 wrong" \
   sh -c "[ $rc -eq 0 ] && jq -s -e '.[0].ranks == 4 and ([.[] | select(.type == \"result\") | .wrong] | length == 4 and all(. == 0))' '$TMP/a2a.jsonl' >/dev/null"
+
+# srun's own binding (task/affinity, --cpu-bind=cores) is kept and recorded as the launcher's
+run_srun -n 2 --mpi=pmix --cpu-bind=cores "$BENCH/sb_allreduce" --sizes 8 -n 6 --json "$TMP/bind.jsonl" \
+  >/dev/null 2>"$TMP/bind.err"
+rc=$?
+check "srun --cpu-bind=cores: exit 0 (got $rc), every rank's binding recorded as the launcher's, on distinct cores" \
+  sh -c "[ $rc -eq 0 ] && jq -s -e '.[0].rank_placement | all(.bind == \"launcher\") and (map(.cpuset) | unique | length) == 2' '$TMP/bind.jsonl' >/dev/null"
 
 # 2. Tasks without an MPI plugin: refused before MPI_Init, exit 2, one line from the first task
 run_srun -n 3 --mpi=none "$BENCH/sb_allreduce" -b 8 -e 1K -n 5 >"$TMP/none.out" 2>"$TMP/none.err"
