@@ -159,3 +159,24 @@ const struct sbm_fit *sbm_params_find(const struct sbm_params *params, const cha
     }
     return best;
 }
+
+/* How alike a fit's curve is to a measured one: rank count first, then dtype, then op. */
+static int likeness(const struct sbm_fit *f, const struct sbm_point *c)
+{
+    return 4 * (f->group.ranks == c->ranks) + 2 * (strcmp(f->group.dtype, c->dtype) == 0) +
+           (strcmp(f->group.op, c->op) == 0);
+}
+
+const struct sbm_fit *sbm_params_find_curve(const struct sbm_params *params, const struct sbm_point *curve)
+{
+    const struct sbm_fit *best = NULL;
+    for (size_t i = 0; i < params->n; i++) {
+        const struct sbm_fit *f = &params->fits[i];
+        if (!matches(f, curve->collective, curve->backend, curve->memory) || f->group.in_place != curve->in_place)
+            continue; /* an out-of-place fit says nothing of in-place calls (1 rank: a copy or nothing) */
+        int l = likeness(f, curve), lb = best ? likeness(best, curve) : -1;
+        if (l > lb || (l == lb && f->group.ranks > best->group.ranks))
+            best = f;
+    }
+    return best;
+}

@@ -25,4 +25,9 @@ void sbm_params_free(struct sbm_params *params);
 const struct sbm_fit *sbm_params_find(const struct sbm_params *params, const char *collective,
                                       int ranks, const char *backend, const char *memory);
 
+/* The fit for a measured curve: one of its collective, backend, memory and placement (in_place:
+ * an in-place 1-rank AllReduce is a no-op, its out-of-place twin a copy), preferring the same
+ * ranks (else the most ranks, as sbm_params_find), then dtype, then op. NULL when none. */
+const struct sbm_fit *sbm_params_find_curve(const struct sbm_params *params, const struct sbm_point *curve);
+
 #endif

@@ -80,4 +80,14 @@ jq -c 'select(.type != "result" or .in_place)' "$TMP/one-shaped.jsonl" >"$TMP/fl
 "$M" fit "$TMP/flat.jsonl" >/dev/null 2>&1
 rc=$?
 check "fit: nothing fittable at all: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+
+# validate --params: a curve the parameters have no fit of its placement for is named and left
+# out, the others are validated (an out-of-place fit says nothing of in-place calls)
+"$M" fit "$TMP/one-shaped.jsonl" --save "$TMP/one-params.json" >/dev/null 2>&1
+"$M" validate "$TMP/one-shaped.jsonl" --params "$TMP/one-params.json" --json >"$TMP/one-val.jsonl" 2>"$TMP/one-val.err"
+rc=$?
+check "validate --params: the in-place curve without a fit is named, the out-of-place one validated (exit $rc)" sh -c \
+  "[ $rc -eq 0 ] && grep -q 'not validated: .* has no fit for allreduce .* in-place p=1' '$TMP/one-val.err' &&
+   jq -s -e '[.[] | select(.type == \"row\")] | length > 0 and all(.in_place == false)' '$TMP/one-val.jsonl' >/dev/null &&
+   jq -s -e '.[-1].curves_not_validated == 1' '$TMP/one-val.jsonl' >/dev/null"
 done_testing
