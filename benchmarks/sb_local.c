@@ -13,6 +13,7 @@
 #include "revision.h"
 #include "stdout_status.h"
 #include "sysinfo.h"
+#include "topo.h"
 
 struct run {
     const struct sb_local_options *o;
@@ -66,6 +67,26 @@ static json_t *options_json(const struct sb_local_options *o)
                      "min_iters", o->min_iters, "max_iters", o->max_iters);
 }
 
+/* The last-level cache above the core this runs on (hwloc), as {"level", "bytes"}, or null:
+ * reductions whose (k+1) x bytes stay inside it time the cache, not DRAM. */
+static json_t *last_level_cache(char *line, size_t len)
+{
+    struct sb_topo *t;
+    char err[256];
+    unsigned long long bytes = 0;
+    int level = 0;
+    if (sb_topo_open(&t, NULL, err, sizeof err) == 0) {
+        bytes = sb_topo_llc_bytes(t, &level);
+        sb_topo_close(t);
+    }
+    if (!bytes) {
+        snprintf(line, len, "not reported by hwloc");
+        return json_null();
+    }
+    snprintf(line, len, "L%d, %.4g MiB (hwloc)", level, bytes / 1048576.0);
+    return json_pack("{s:i, s:I}", "level", level, "bytes", (json_int_t)bytes);
+}
+
 static void header(struct run *r, int argc, char **argv, bool gpu_ok)
 {
     char host[256], cpu[256], now[64], cmd[4096] = "";
@@ -98,6 +119,8 @@ static void header(struct run *r, int argc, char **argv, bool gpu_ok)
     char job_line[512];
     sb_batch_job_summary(job, job_line, sizeof job_line);
     json_object_set_new(o, "batch_job", job);
+    char llc_line[128];
+    json_object_set_new(o, "last_level_cache", last_level_cache(llc_line, sizeof llc_line));
     emit(r, o);
     fprintf(r->table, "# scalebench %s sb_local on %s; CPU: %s; %d host thread(s)\n", PACKAGE_VERSION, host, cpu,
             r->o->threads);
@@ -107,6 +130,8 @@ static void header(struct run *r, int argc, char **argv, bool gpu_ok)
         fprintf(r->table, "# Batch job: %s\n", job_line);
     if (env_line[0])
         fprintf(r->table, "# Environment: %s\n", env_line);
+    fprintf(r->table, "# Last-level cache: %s; host sizes whose buffers fit in it time the cache, not DRAM\n",
+            llc_line);
     if (gpu_ok && no_reduce)
         fprintf(r->table, "# note: no device reduction (dreduce): %s\n", no_reduce);
     fprintf(r->table, "# bytes = one buffer; GB/s = bytes / median time (G = 1e9): a copy's one-way size; for\n"

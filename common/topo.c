@@ -211,6 +211,29 @@ void sb_topo_bind_threads(struct sb_topo *t, int threads)
     t->cpubind = threads ? HWLOC_CPUBIND_THREAD : HWLOC_CPUBIND_PROCESS;
 }
 
+/* The PU the calling thread last ran on (this machine), else the first PU. */
+static hwloc_obj_t current_pu(const struct sb_topo *t)
+{
+    hwloc_obj_t pu = NULL;
+    hwloc_bitmap_t where = hwloc_bitmap_alloc();
+    if (where && t->this_system && hwloc_get_last_cpu_location(t->topo, where, HWLOC_CPUBIND_THREAD) == 0)
+        pu = hwloc_get_obj_inside_cpuset_by_type(t->topo, where, HWLOC_OBJ_PU, 0);
+    hwloc_bitmap_free(where);
+    return pu ? pu : hwloc_get_obj_by_type(t->topo, HWLOC_OBJ_PU, 0);
+}
+
+unsigned long long sb_topo_llc_bytes(const struct sb_topo *t, int *level)
+{
+    unsigned long long size = 0;
+    *level = 0;
+    for (hwloc_obj_t o = current_pu(t); o; o = o->parent)
+        if (hwloc_obj_type_is_cache(o->type) && o->attr->cache.type != HWLOC_OBJ_CACHE_INSTRUCTION) {
+            size = o->attr->cache.size; /* walking up: the last one seen is the farthest */
+            *level = (int)o->attr->cache.depth;
+        }
+    return size;
+}
+
 void sb_topo_host_name(const struct sb_topo *t, char *buf, size_t len) { snprintf(buf, len, "%s", t->host); }
 
 int sb_topo_gpu_count(const struct sb_topo *t) { return t->ngpus; }

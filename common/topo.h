@@ -22,6 +22,11 @@ int sb_topo_is_this_system(const struct sb_topo *t);
  * ranks are threads of one process (the build without MPI).  Default 0: the process. */
 void sb_topo_bind_threads(struct sb_topo *t, int threads);
 
+/* The last-level data cache above the PU the calling thread runs on (the first PU for an XML
+ * topology): its size in bytes and level (3 for an L3), or 0 and level 0 when hwloc reports
+ * none.  A stream larger than this is served from DRAM. */
+unsigned long long sb_topo_llc_bytes(const struct sb_topo *t, int *level);
+
 /* --bind MODE. */
 enum sb_bind_mode { SB_BIND_AUTO, SB_BIND_NONE, SB_BIND_CORE, SB_BIND_NUMA };
 int sb_bind_mode_parse(const char *s); /* the mode, or -1 if unknown */
