@@ -83,6 +83,7 @@ static json_t *options_json(const struct sb_options *o)
     json_object_set_new(j, "level", o->level ? json_string(o->level) : json_null());
     json_object_set_new(j, "background", o->background ? json_string(o->background) : json_null());
     json_object_set_new(j, "background_bytes", json_integer((json_int_t)o->background_bytes));
+    json_object_set_new(j, "off_cache", o->off_cache_auto ? json_string("auto") : json_integer((json_int_t)o->off_cache));
     return j;
 }
 
@@ -154,6 +155,7 @@ static json_t *run_header(struct run *run, int argc, char **argv)
         batch_timing_label(run, label, sizeof label);
         json_object_set_new(o, "timing_batch", json_string(label));
     }
+    json_object_set_new(o, "off_cache_bytes", json_integer((json_int_t)run->off_cache));
     json_object_set_new(o, "rank_placement", ranks ? ranks : json_array());
     json_object_set_new(o, "machine", sb_placement_machine(&run->place));
     json_object_set_new(o, "gpus", sb_gpuinfo_json()); /* rank 0's node: CUDA, NVML (NVLink), NCCL */
@@ -183,6 +185,8 @@ static size_t cap_to_memory(struct run *run, struct sb_size *sizes, size_t n, si
     size_t budget = memory_budget(run), kept = 0;
     for (size_t i = 0; i < n; i++) {
         size_t need = sb_sweep_footprint(&sizes[i], elem, run->opt.inplace == SB_IN_PLACE || run->coll->one_buffer);
+        if (run->off_cache && need < 2 * run->off_cache)
+            need = 2 * run->off_cache; /* both buffers hold the region (see ensure_buffers) */
         if (need <= budget) {
             sizes[kept++] = sizes[i];
             continue;
@@ -191,8 +195,9 @@ static size_t cap_to_memory(struct run *run, struct sb_size *sizes, size_t n, si
             char line[256];
             snprintf(line, sizeof line,
                      "size %zu skipped: %d ranks on a node need %zu bytes each, %zu available per rank "
-                     "(80%% of MemAvailable%s)", sizes[i].bytes, run->comm.local_size, need, budget,
-                     run->be.free_bytes ? ", and of the GPU's free memory" : "");
+                     "(80%% of MemAvailable%s)%s", sizes[i].bytes, run->comm.local_size, need, budget,
+                     run->be.free_bytes ? ", and of the GPU's free memory" : "",
+                     run->off_cache ? " with --off-cache's region" : "");
             sb_report_note(&run->report, line);
         }
     }
@@ -375,14 +380,45 @@ static double *gather_per_rank(struct run *run, const struct sb_timing *timing)
     return all;
 }
 
+/* --off-cache: the point's buffers repeat every `stride` bytes (its larger buffer, rounded up
+ * to a cache line), as many times as fit in the region (out of place, the send and receive
+ * buffers share it); 0 slots when off. */
+size_t sb_run_off_cache_slots(const struct run *run, const struct sb_layout *layout, enum sb_dtype t, bool in_place,
+                              size_t *stride)
+{
+    size_t elems = layout->send_count > layout->recv_count ? layout->send_count : layout->recv_count;
+    *stride = (elems * sb_dtype_size(t) + 63) / 64 * 64;
+    if (!run->off_cache || *stride == 0)
+        return 0;
+    size_t slots = run->off_cache / (*stride * (in_place ? 1 : 2));
+    return slots > 1 ? slots : 1;
+}
+
+/* The input of every slot (the first is the call's own): each call starts from the same data. */
+static int put_input_slots(struct run *run, const struct sb_backend *be, const struct sb_pattern *pat,
+                           const struct sb_call *call, size_t slots, size_t stride)
+{
+    int rc = put_input(run, be, pat, call);
+    for (size_t k = 1; rc == 0 && k < slots; k++) {
+        struct sb_call c = *call;
+        c.send = (const char *)call->send + k * stride;
+        c.recv = (char *)call->recv + k * stride;
+        rc = put_input(run, be, pat, &c);
+    }
+    sb_watchdog_progress(run->watchdog); /* filling a large region is progress, not a hang */
+    return rc;
+}
+
 void sb_run_time_point(struct run *run, const struct sb_backend *be, const struct sb_pattern *pat,
                        const struct sb_call *call, int calls, struct sb_timing *timing, char *error, size_t len)
 {
-    int staged = put_input(run, be, pat, call);
+    size_t stride, slots = sb_run_off_cache_slots(run, &pat->layout, pat->dtype, call->in_place, &stride);
+    int staged = put_input_slots(run, be, pat, call, slots, stride);
     struct sb_timing_config cfg = {.iters = run->opt.iters, .warmup = run->opt.warmup,
                                    .min_iters = run->opt.min_iters, .max_iters = run->opt.max_iters,
                                    .precision = run->opt.precision, .max_time = run->opt.max_time,
-                                   .watchdog = run->watchdog, .calls_per_sample = calls};
+                                   .watchdog = run->watchdog, .calls_per_sample = calls,
+                                   .slots = slots, .slot_stride = stride};
     if (sb_comm_max_int(be->comm, staged != 0)) {
         memset(timing, 0, sizeof *timing);
         snprintf(error, len, "copying the input to the buffers failed on some rank");
@@ -394,6 +430,9 @@ void sb_run_time_point(struct run *run, const struct sb_backend *be, const struc
         snprintf(error, len, "%s failed on %d rank(s)%s%s", run->coll->title, timing->failed_ranks,
                  timing->error ? ": " : "", timing->error ? msg : "");
     }
+    timing->slots = slots;
+    timing->slot_stride = stride;
+    timing->buffers = call->in_place ? 1 : 2;
 }
 
 void sb_run_record(struct run *run, const struct sb_record *rec, const char *what)
@@ -504,6 +543,8 @@ static int sweep_dtype_op(struct run *run, enum sb_dtype t, enum sb_op op)
                                                                            : sizes[i].layout.recv_count;
         largest = b * elem > largest ? b * elem : largest;
     }
+    if (run->off_cache > largest)
+        largest = run->off_cache; /* each buffer holds the slots --off-cache cycles through */
     if (ensure_buffers(run, largest) != 0) {
         char msg[128];
         snprintf(msg, sizeof msg, "cannot allocate two buffers of %zu bytes on some rank", largest);
@@ -757,10 +798,42 @@ static int setup(struct run *run)
     return open_outputs(run);
 }
 
-/* What sb_pairs and --background need of the job, checked before anything is printed. */
+/* --off-cache: the region per rank, auto = twice the largest last-level cache any rank sits
+ * under (the region must outgrow it for a slot to be evicted before it comes round again).
+ * The buffers must be ones the host fills (device ones are refused with the options; a backend
+ * that stages or checks on the device is refused here).  0, or 2 with err. */
+static int resolve_off_cache(struct run *run, char *err, size_t len)
+{
+    if (!run->opt.off_cache && !run->opt.off_cache_auto)
+        return 0;
+    if (run->be.upload || checks_on_device(run, &run->be)) {
+        snprintf(err, len, "--off-cache: the %s backend's %s buffers are filled on the device: host or pinned "
+                           "memory only", run->be.name, run->be.memory);
+        return 2;
+    }
+    if (!run->opt.off_cache_auto) {
+        run->off_cache = run->opt.off_cache;
+        return 0;
+    }
+    int level;
+    int64_t llc = run->place.topo ? (int64_t)sb_topo_llc_bytes(run->place.topo, &level) : 0;
+    int64_t smallest = sb_comm_min_int64(&run->comm, llc), largest = -sb_comm_min_int64(&run->comm, -llc);
+    if (smallest <= 0) {
+        snprintf(err, len, "--off-cache auto: hwloc reports no cache size on some rank: give a size (--off-cache 256M)");
+        return 2;
+    }
+    run->off_cache = 2 * (size_t)largest;
+    return 0;
+}
+
+/* What sb_pairs, --background and --off-cache need of the job, checked before anything is printed. */
 static int fits_the_job(struct run *run)
 {
     char err[ERRLEN] = "";
+    if (resolve_off_cache(run, err, sizeof err) != 0) {
+        sb_run_complain(run, err);
+        return 2;
+    }
     if (run->opt.graph > 0) {
         int rc = run->be.use_graph ? run->be.use_graph(&run->be, run->opt.graph) : -1;
         if (sb_comm_max_int(&run->comm, rc != 0)) {

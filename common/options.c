@@ -13,7 +13,7 @@
 enum long_only {
     OPT_SIZES = 256, OPT_PRECISION, OPT_MAX_TIME, OPT_MIN_ITERS, OPT_MAX_ITERS, OPT_INPLACE,
     OPT_JSON, OPT_CSV, OPT_SAMPLES, OPT_BIND, OPT_MEM_NODE, OPT_PREFLIGHT, OPT_PROGRESS, OPT_PER_RANK, OPT_BACKEND, OPT_MEMORY, OPT_DEVICE,
-    OPT_LEVEL, OPT_BACKGROUND, OPT_BACKGROUND_BYTES, OPT_TIMING, OPT_BATCH, OPT_GRAPH,
+    OPT_LEVEL, OPT_BACKGROUND, OPT_BACKGROUND_BYTES, OPT_TIMING, OPT_BATCH, OPT_GRAPH, OPT_OFF_CACHE,
 };
 
 static const struct option long_options[] = {
@@ -50,6 +50,7 @@ static const struct option long_options[] = {
     {"timing", required_argument, NULL, OPT_TIMING},
     {"batch", required_argument, NULL, OPT_BATCH},
     {"graph", required_argument, NULL, OPT_GRAPH},
+    {"off-cache", required_argument, NULL, OPT_OFF_CACHE},
     {"gpus", required_argument, NULL, 'g'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -366,6 +367,13 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
             return fail(err, errlen, "invalid %s '%s': expected a call count from 1 to 100000",
                         c == OPT_BATCH ? "--batch" : "--graph", arg);
         return 0;
+    case OPT_OFF_CACHE:
+        o->off_cache = 0;
+        o->off_cache_auto = strcmp(arg, "auto") == 0;
+        if (!o->off_cache_auto && sb_parse_size(arg, &o->off_cache) != 0)
+            return fail(err, errlen, "invalid --off-cache '%s': expected a size in bytes like 256M, auto (twice the "
+                                     "last-level cache) or 0 (off)", arg);
+        return 0;
     case OPT_PROGRESS:
         if (sb_parse_int(arg, 0, 1, &o->progress) != 0)
             return fail(err, errlen, "invalid --progress '%s': accepted: 0, 1", arg);
@@ -458,6 +466,15 @@ int sb_options_parse_for(struct sb_options *o, bool reduces, const char *default
             return fail(err, errlen, "--graph N times batches of N calls: it does not go with --timing per-call");
         o->batch = o->graph;
     }
+    if (o->off_cache || o->off_cache_auto) {
+        if (strcmp(o->memory, "device") == 0)
+            return fail(err, errlen, "--off-cache cycles host-addressable buffers (--memory host or pinned), not "
+                                     "device memory");
+        if (o->graph > 0 || o->timing_mode == SB_TIME_BATCH || o->timing_mode == SB_TIME_BOTH)
+            return fail(err, errlen, "--off-cache gives each timed call the next buffers: it times each call alone "
+                                     "and does not go with --timing batch|both or --graph");
+        o->timing_mode = SB_TIME_PER_CALL;
+    }
     if (o->timing_mode < 0) /* GPUs: nccl-tests' pipelined number beside the blocking one */
         o->timing_mode = strcmp(o->memory, "device") == 0 || o->graph > 0 ? SB_TIME_BOTH : SB_TIME_PER_CALL;
     return validate(o, err, errlen);
@@ -526,6 +543,10 @@ void sb_options_usage(const char *prog, const char *title, bool reduces, bool pa
         "                          on device memory, per-call on host memory)\n"
         "      --batch N           calls per batch (default 20, as nccl-tests' -n)\n"
         "      --graph N           NCCL: the batch is N calls captured in a CUDA graph\n"
+        "      --off-cache SIZE|auto  each call uses the next slot of a SIZE region of buffers per\n"
+        "                          rank, so no call finds its data in a cache the last one warmed\n"
+        "                          (IMB's -off_cache); auto = twice the last-level cache; default 0:\n"
+        "                          the same buffers every call, as nccl-tests and OSU\n"
         "      --progress 0|1      progress line on stderr (default: when stderr is a terminal;\n"
         "                          mpirun hands ranks a pipe, so say --progress 1 there)\n"
         "  -h, --help, -V, --version\n\n"

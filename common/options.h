@@ -66,6 +66,11 @@ struct sb_options {
      * calls captured in a CUDA graph (NCCL) */
     int timing_mode;
     bool timing_given; /* --timing, --batch or --graph on the command line */
+    /* --off-cache: each call's buffers are the next slot of a region of off_cache bytes per
+     * rank (0: the same buffers every call); off_cache_auto: twice the last-level cache, found
+     * at run time */
+    size_t off_cache;
+    bool off_cache_auto;
     int batch;
     int graph;
 

@@ -166,7 +166,9 @@ static void record_pairs(struct run *run, const struct round *rd, const struct s
                                     .lanes = rd->lv.lanes, .member = (int)f[F_MEMBER],
                                     .peer_member = (int)f[F_PARTNER], .rank = r, .peer_rank = peer, .host = host,
                                     .peer_host = peer_host};
-        struct sb_timing timing = {.n = (size_t)f[F_N], .precision_reached = f[F_PRECISION] != 0};
+        struct sb_timing timing = {.n = (size_t)f[F_N], .precision_reached = f[F_PRECISION] != 0,
+                                   .buffers = in_place ? 1 : 2};
+        timing.slots = sb_run_off_cache_slots(run, &size->layout, t, in_place, &timing.slot_stride);
         unpack_stats(f + F_MAX, timing.n, &timing.max);
         unpack_stats(f + F_MEAN, timing.n, &timing.mean);
         bool same_host = host && peer_host && strcmp(host, peer_host) == 0;

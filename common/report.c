@@ -163,6 +163,14 @@ void sb_report_header(struct sb_report *r, const struct sb_collective *coll, jso
     fprintf(t,
                "#   min/median/mean/p99/max are over iterations; rank_mean = the per-iteration mean over ranks\n"
                "#   (what OSU and IMB report); at small sizes it is lower by the barrier's exit skew.\n");
+    json_int_t off = json_integer_value(json_object_get(run, "off_cache_bytes"));
+    if (off > 0)
+        fprintf(t, "# Buffers: --off-cache: each call runs on the next slot of a %.4g MiB region per rank, so no\n"
+                   "#   call finds its data in a cache the previous calls warmed (IMB's -off_cache).\n",
+                (double)off / 1048576.0);
+    else
+        fprintf(t, "# Buffers: the same every call (as nccl-tests and OSU): sizes that fit in a cache are timed\n"
+                   "#   from it (--off-cache cycles them through a region larger than the cache).\n");
     fprintf(t, "# algbw = bytes / median time (GB/s, G = 1e9); busbw = algbw x %s (nccl-tests' factor:\n"
                "#   comparable with the per-rank link bandwidth). bytes = %s.\n",
             busbw_factor_text(coll), coll->bytes_is);
@@ -262,6 +270,16 @@ static json_t *congestion_json(const struct sb_record *rec)
                      (json_int_t)c->background_calls, "isolated_time_us", stats_json(&c->isolated), "impact", impact);
 }
 
+/* --off-cache: the slots the point's calls cycled through, or null when every call used the
+ * same buffers.  region_bytes = slots x slot_bytes x buffers (send and receive, or one in place). */
+static json_t *off_cache_json(const struct sb_timing *t)
+{
+    if (t->slots == 0)
+        return json_null();
+    return json_pack("{s:I, s:I, s:i, s:I}", "slots", (json_int_t)t->slots, "slot_bytes", (json_int_t)t->slot_stride,
+                     "buffers", t->buffers, "region_bytes", (json_int_t)(t->slots * t->slot_stride * (size_t)t->buffers));
+}
+
 json_t *sb_record_json(const struct sb_record *rec, bool keep_samples)
 {
     const struct sb_timing *t = rec->timing;
@@ -286,6 +304,7 @@ json_t *sb_record_json(const struct sb_record *rec, bool keep_samples)
     json_object_set_new(o, "check", rec->wrong < 0 ? json_null() : json_string(rec->check ? rec->check : "host"));
     json_object_set_new(o, "timing", json_string(rec->timing_label));
     json_object_set_new(o, "error", rec->error ? json_string(rec->error) : json_null());
+    json_object_set_new(o, "off_cache", off_cache_json(t));
     if (rec->per_rank) {
         json_t *a = json_array();
         for (int r = 0; r < rec->ranks; r++)

@@ -56,6 +56,7 @@ struct run {
     void *send, *recv;       /* the largest buffers of the sweep, reused by every size */
     void *staging;           /* device memory: host copy for filling and checking, else NULL */
     size_t buffer_bytes;
+    size_t off_cache;        /* --off-cache's region per rank in bytes (auto resolved), 0: off */
     int64_t points, wrong_total, failed_points;
     double busbw_sum;
     struct sb_pairs_log pairs_log; /* rank 0, sb_pairs: every pair's result, for the verdict */
@@ -68,6 +69,10 @@ struct run {
  * empty.  Every rank of be->comm calls it. */
 void sb_run_time_point(struct run *run, const struct sb_backend *be, const struct sb_pattern *pat,
                        const struct sb_call *call, int calls, struct sb_timing *timing, char *error, size_t len);
+/* --off-cache: how many copies of a point's buffers the calls cycle through (0: off; 1: the
+ * buffers alone outgrow the region), *stride bytes apart.  The same on every rank. */
+size_t sb_run_off_cache_slots(const struct run *run, const struct sb_layout *layout, enum sb_dtype t, bool in_place,
+                              size_t *stride);
 /* The untimed verification pass on the ranks of `be`: wrong elements summed over them, or -1 with
  * `error` filled (on every rank) when some rank could not check. */
 int64_t sb_run_verify(struct run *run, const struct sb_backend *be, const struct sb_call *call,

@@ -47,14 +47,28 @@ static int timed_sample(const struct sb_backend *be, const struct sb_collective 
     return rc;
 }
 
-/* The timed region: nothing but the barrier, the clock and the call(s). */
+/* The call of turn k: the buffers of slot k mod slots (--off-cache), else the call itself. */
+static struct sb_call call_of_turn(const struct sb_call *call, const struct sb_timing_config *cfg, size_t k)
+{
+    struct sb_call c = *call;
+    if (cfg->slots > 1) {
+        size_t shift = (k % cfg->slots) * cfg->slot_stride;
+        c.send = (const char *)call->send + shift;
+        c.recv = (char *)call->recv + shift;
+    }
+    return c;
+}
+
+/* The timed region: nothing but the barrier, the clock and the call(s). *turn counts the calls
+ * made so far (warm-up included), for --off-cache's slots. */
 static int run_batch(const struct sb_backend *be, const struct sb_collective *coll, const struct sb_call *call,
-                     double *seconds, size_t n, const struct sb_timing_config *cfg)
+                     double *seconds, size_t n, const struct sb_timing_config *cfg, size_t *turn)
 {
     int first_error = 0, calls = cfg->calls_per_sample > 1 ? cfg->calls_per_sample : 1;
     for (size_t k = 0; k < n; k++) {
+        struct sb_call c = call_of_turn(call, cfg, (*turn)++);
         be->barrier(be);
-        int rc = timed_sample(be, coll, call, calls, &seconds[k]);
+        int rc = timed_sample(be, coll, &c, calls, &seconds[k]);
         sb_watchdog_progress(cfg->watchdog);
         if (rc && !first_error)
             first_error = rc;
@@ -88,8 +102,10 @@ int sb_time_collective(const struct sb_backend *be, const struct sb_collective *
     const struct sb_comm *comm = be->comm;
     memset(out, 0, sizeof *out);
     int warm_error = 0;
+    size_t turn = 0;
     for (int w = 0; w < cfg->warmup; w++) {
-        int rc = coll->run(be, call);
+        struct sb_call c = call_of_turn(call, cfg, turn++);
+        int rc = coll->run(be, &c);
         sb_watchdog_progress(cfg->watchdog);
         if (rc && !warm_error)
             warm_error = rc;
@@ -105,7 +121,7 @@ int sb_time_collective(const struct sb_backend *be, const struct sb_collective *
         if (sb_comm_max_int(comm, oom))
             break;
         double start = sb_now();
-        int rc = run_batch(be, coll, call, local + out->n, batch, cfg);
+        int rc = run_batch(be, coll, call, local + out->n, batch, cfg, &turn);
         if (rc && !out->error)
             out->error = rc;
         spent += sb_now() - start;

@@ -20,6 +20,9 @@ struct sb_timing_config {
     struct sb_watchdog *watchdog; /* told of every completed call (outside the timed region), or NULL */
     int calls_per_sample;  /* 1: each call timed alone; N: a pipelined batch of N calls per sample,
                             * whose time / N is the sample (0 counts as 1) */
+    /* --off-cache: call k (warm-up included) runs on buffers moved by (k mod slots) x
+     * slot_stride bytes, send and receive alike; slots <= 1: the same buffers every call */
+    size_t slots, slot_stride;
 };
 
 struct sb_timing {
@@ -31,6 +34,8 @@ struct sb_timing {
     bool precision_reached;
     int error;                /* first backend error code on this rank, 0 if none */
     int failed_ranks;         /* ranks that saw an error (same on every rank) */
+    size_t slots, slot_stride; /* --off-cache: the buffers cycled through (slots 0: off) */
+    int buffers;               /* buffers per slot: 1 in place, else 2 (send and receive) */
 };
 
 /* Times coll->run(be, call).  Every rank must call it.  Returns 0, or -1 when memory ran out. */

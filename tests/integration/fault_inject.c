@@ -9,6 +9,9 @@
  *                      the affected rank reaches every timed call late (its clock starts late too)
  *   SB_FAULT=mute      the affected rank sends nothing in the preflight (communicator
  *                      "scalebench_preflight"): a rank its peers cannot hear from
+ *   SB_FAULT=trace     AllReduce and AllToAll: append "send recv hash" per call (the buffers'
+ *                      addresses and an FNV-1a hash of the result) to SB_FAULT_TRACE.<world rank>
+ *                      (--off-cache: which buffers each call used, and whether all got one answer)
  *   SB_FAULT_RANK      the rank affected (default 0; -1 = every rank), in the call's communicator
  *   SB_FAULT_WORLD_RANK the rank affected, in MPI_COMM_WORLD (overrides SB_FAULT_RANK: sb_pairs
  *                      measures on a communicator per pair, where ranks are numbered anew)
@@ -17,6 +20,7 @@
  * the harness's control traffic (iteration decisions, gathers) must stay intact. */
 #define _POSIX_C_SOURCE 200809L
 #include <mpi.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -73,14 +77,36 @@ static void after_call(void *recv, int count, MPI_Datatype type)
     }
 }
 
+static void trace(const void *send, const void *recv, int count, MPI_Datatype type)
+{
+    const char *path = getenv("SB_FAULT_TRACE");
+    if (strcmp(getenv("SB_FAULT"), "trace") != 0 || !path)
+        return;
+    int size = 0, rank = 0;
+    MPI_Type_size(type, &size);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    unsigned long long h = 1469598103934665603ULL;
+    for (size_t i = 0; i < (size_t)count * (size_t)size; i++)
+        h = (h ^ ((const unsigned char *)recv)[i]) * 1099511628211ULL;
+    char file[4096];
+    snprintf(file, sizeof file, "%s.%d", path, rank);
+    FILE *f = fopen(file, "a");
+    if (f) {
+        fprintf(f, "%p %p %016llx\n", send, recv, h);
+        fclose(f);
+    }
+}
+
 int MPI_Allreduce(const void *send, void *recv, int count, MPI_Datatype type, MPI_Op op, MPI_Comm comm)
 {
     int hit = affected(comm, count, type);
     if (hit)
         before_call();
     int rc = PMPI_Allreduce(send, recv, count, type, op, comm);
-    if (hit)
+    if (hit) {
         after_call(recv, count, type);
+        trace(send == MPI_IN_PLACE ? recv : send, recv, count, type);
+    }
     return rc;
 }
 
@@ -93,8 +119,10 @@ int MPI_Alltoall(const void *send, int scount, MPI_Datatype stype, void *recv, i
     if (hit)
         before_call();
     int rc = PMPI_Alltoall(send, scount, stype, recv, rcount, rtype, comm);
-    if (hit)
+    if (hit) {
         after_call(recv, rcount * n, rtype);
+        trace(send == MPI_IN_PLACE ? recv : send, recv, rcount * n, rtype);
+    }
     return rc;
 }
 

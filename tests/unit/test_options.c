@@ -197,6 +197,24 @@ static void format_size_is_compact(void **state)
     assert_string_equal(sb_format_size(1000, buf, sizeof buf), "1000");
 }
 
+static void off_cache_sizes_auto_and_refusals(void **state)
+{
+    (void)state;
+    struct sb_options o;
+    char err[256];
+    assert_int_equal(parse(&o, true, err, NULL), 0);
+    assert_true(o.off_cache == 0 && !o.off_cache_auto); /* default: the same buffers every call */
+    assert_int_equal(parse(&o, true, err, "--off-cache", "256M", NULL), 0);
+    assert_true(o.off_cache == 256u << 20 && !o.off_cache_auto && o.timing_mode == SB_TIME_PER_CALL);
+    assert_int_equal(parse(&o, true, err, "--off-cache", "64M", "--off-cache", "auto", NULL), 0);
+    assert_true(o.off_cache == 0 && o.off_cache_auto); /* the last one counts */
+    assert_int_equal(parse(&o, true, err, "--off-cache", "0", NULL), 0);
+    assert_true(o.off_cache == 0 && !o.off_cache_auto);
+    expect_error(true, "invalid --off-cache 'big'", "--off-cache", "big");
+    expect_error(true, "does not go with --timing", "--timing=both", "--off-cache=1M");
+    expect_error(true, "not device memory", "--memory=device", "--off-cache=1M");
+}
+
 static void timing_modes_and_batches(void **state)
 {
     (void)state;
@@ -238,6 +256,7 @@ int main(void)
         cmocka_unit_test(size_list_and_range_do_not_mix),
         cmocka_unit_test(format_size_is_compact),
         cmocka_unit_test(timing_modes_and_batches),
+        cmocka_unit_test(off_cache_sizes_auto_and_refusals),
     };
     return cmocka_run_group_tests_name("options", tests, NULL, NULL);
 }
