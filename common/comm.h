@@ -87,6 +87,12 @@ int sb_comm_preflight(const struct sb_comm *c, double deadline_s, int *heard);
 int sb_comm_gather_strings_deadline(const struct sb_comm *c, const char *mine, char *out, size_t len,
                                     double deadline_s);
 
+/* How far rank 0's clock is ahead of this rank's (rank 0 reads clock() + *offset at the same
+ * instant), by `rounds` ping-pongs with rank 0: of them, the shortest round trip is kept (rank 0
+ * read its clock within half of it of the midpoint), in *rtt.  Rank 0 (and ranks that share one
+ * process, hence one clock): 0 and 0.  Collective over c.  0, or an MPI error code. */
+int sb_comm_clock_offset(const struct sb_comm *c, int rounds, double (*clock)(void), double *offset, double *rtt);
+
 /* Library identification ("Open MPI v4.1.4, ..."), first line only; without MPI it says so. */
 void sb_comm_library_version(char *buf, size_t len);
 

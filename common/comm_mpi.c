@@ -11,7 +11,7 @@ struct comm_impl {
     MPI_Comm side;  /* watchdog reports (MPI_COMM_NULL until opened) */
 };
 
-enum { SIDE_TAG = 7, PREFLIGHT_TAG = 8 };
+enum { SIDE_TAG = 7, PREFLIGHT_TAG = 8, CLOCK_TAG = 9 };
 
 static MPI_Comm world_of(const struct sb_comm *c) { return ((struct comm_impl *)c->impl)->world; }
 
@@ -239,6 +239,40 @@ int sb_comm_reduce_max_sum(const struct sb_comm *c, const double *in, double *ma
 }
 
 int sb_comm_bcast_int(const struct sb_comm *c, int *v) { return MPI_Bcast(v, 1, MPI_INT, 0, world_of(c)); }
+
+/* Rank 0 answers each rank's pings in turn with its clock; a rank's first pings may wait for
+ * its turn, which only lengthens those round trips (the shortest is kept). */
+int sb_comm_clock_offset(const struct sb_comm *c, int rounds, double (*clock)(void), double *offset, double *rtt)
+{
+    MPI_Comm w = world_of(c);
+    int rc = MPI_SUCCESS;
+    *offset = *rtt = 0;
+    if (c->rank == 0) {
+        for (int r = 1; r < c->size && rc == MPI_SUCCESS; r++)
+            for (int k = 0; k < rounds && rc == MPI_SUCCESS; k++) {
+                double t;
+                rc = MPI_Recv(&t, 1, MPI_DOUBLE, r, CLOCK_TAG, w, MPI_STATUS_IGNORE);
+                t = clock();
+                if (rc == MPI_SUCCESS)
+                    rc = MPI_Send(&t, 1, MPI_DOUBLE, r, CLOCK_TAG, w);
+            }
+        return rc;
+    }
+    double best = -1;
+    for (int k = 0; k < rounds && rc == MPI_SUCCESS; k++) {
+        double t1 = clock(), t0 = 0;
+        rc = MPI_Send(&t1, 1, MPI_DOUBLE, 0, CLOCK_TAG, w);
+        if (rc == MPI_SUCCESS)
+            rc = MPI_Recv(&t0, 1, MPI_DOUBLE, 0, CLOCK_TAG, w, MPI_STATUS_IGNORE);
+        double t2 = clock();
+        if (rc == MPI_SUCCESS && (best < 0 || t2 - t1 < best)) {
+            best = t2 - t1;
+            *offset = t0 - (t1 + t2) / 2;
+        }
+    }
+    *rtt = best > 0 ? best : 0;
+    return rc;
+}
 
 int sb_comm_bcast_double(const struct sb_comm *c, double *v)
 {

@@ -191,7 +191,7 @@ void sb_congestion_point(struct run *run, const struct sb_size *size, enum sb_dt
                                           .background_calls = calls, .isolated = alone.max};
         const char *err = error[0] ? error : error2[0] ? error2 : NULL;
         struct sb_record rec = {.coll = run->coll, .backend = run->be.name, .memory = run->be.memory,
-                                .op_impl = op_impl, .timing_label = run->be.timing, .dtype = t, .op = op,
+                                .op_impl = op_impl, .timing_label = run->opt.sync_window ? SB_WINDOW_TIMING : run->be.timing, .dtype = t, .op = op,
                                 .in_place = in_place, .ranks = c->half.size, .nodes = c->half.nodes,
                                 .ranks_per_node = c->half.local_size, .size = size, .timing = &loaded,
                                 .warmup = run->opt.warmup, .wrong = wrong < 0 || wrong2 < 0 ? -1 : wrong + wrong2,

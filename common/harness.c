@@ -84,6 +84,7 @@ static json_t *options_json(const struct sb_options *o)
     json_object_set_new(j, "background", o->background ? json_string(o->background) : json_null());
     json_object_set_new(j, "background_bytes", json_integer((json_int_t)o->background_bytes));
     json_object_set_new(j, "off_cache", o->off_cache_auto ? json_string("auto") : json_integer((json_int_t)o->off_cache));
+    json_object_set_new(j, "sync", json_string(o->sync_window ? "window" : "barrier"));
     return j;
 }
 
@@ -156,6 +157,7 @@ static json_t *run_header(struct run *run, int argc, char **argv)
         json_object_set_new(o, "timing_batch", json_string(label));
     }
     json_object_set_new(o, "off_cache_bytes", json_integer((json_int_t)run->off_cache));
+    json_object_set_new(o, "sync", json_string(run->opt.sync_window ? "window" : "barrier"));
     json_object_set_new(o, "rank_placement", ranks ? ranks : json_array());
     json_object_set_new(o, "machine", sb_placement_machine(&run->place));
     json_object_set_new(o, "gpus", sb_gpuinfo_json()); /* rank 0's node: CUDA, NVML (NVLink), NCCL */
@@ -418,7 +420,7 @@ void sb_run_time_point(struct run *run, const struct sb_backend *be, const struc
                                    .min_iters = run->opt.min_iters, .max_iters = run->opt.max_iters,
                                    .precision = run->opt.precision, .max_time = run->opt.max_time,
                                    .watchdog = run->watchdog, .calls_per_sample = calls,
-                                   .slots = slots, .slot_stride = stride};
+                                   .slots = slots, .slot_stride = stride, .sync_window = run->opt.sync_window};
     if (sb_comm_max_int(be->comm, staged != 0)) {
         memset(timing, 0, sizeof *timing);
         snprintf(error, len, "copying the input to the buffers failed on some rank");
@@ -480,7 +482,9 @@ static void measure_point(struct run *run, const struct sb_size *size, enum sb_d
         char batch_label[320];
         batch_timing_label(run, batch_label, sizeof batch_label);
         struct sb_record rec = {.coll = run->coll, .backend = run->be.name, .memory = run->be.memory,
-                                .op_impl = op_impl, .timing_label = per_call ? run->be.timing : batch_label,
+                                .op_impl = op_impl,
+                                .timing_label = run->opt.sync_window ? SB_WINDOW_TIMING
+                                                : per_call ? run->be.timing : batch_label,
                                 .dtype = t, .op = op, .in_place = in_place, .ranks = run->comm.size,
                                 .nodes = run->comm.nodes, .ranks_per_node = run->comm.local_size, .size = size,
                                 .timing = main_timing, .warmup = run->opt.warmup, .wrong = wrong,
@@ -834,6 +838,11 @@ static int fits_the_job(struct run *run)
         sb_run_complain(run, err);
         return 2;
     }
+    if (run->opt.sync_window && run->be.time_calls) {
+        sb_run_complain(run, "--sync window starts calls by the host clock: the nccl backend times them with CUDA "
+                             "events (use --sync barrier)");
+        return 2;
+    }
     if (run->opt.graph > 0) {
         int rc = run->be.use_graph ? run->be.use_graph(&run->be, run->opt.graph) : -1;
         if (sb_comm_max_int(&run->comm, rc != 0)) {
@@ -915,6 +924,9 @@ static int options_fit(const struct sb_collective *coll, const struct sb_options
         snprintf(err, len, "--background does not apply to sb_pairs (its rounds already run pairs side by side)");
     else if (o->per_rank && coll->pairwise)
         snprintf(err, len, "--per-rank does not apply to sb_pairs: each of its records is one pair already");
+    else if (o->sync_window && coll->pairwise)
+        snprintf(err, len, "--sync window does not apply to sb_pairs: each pair starts its iterations with a "
+                           "barrier of its own");
     else if (o->timing_given && (coll->pairwise || o->background))
         snprintf(err, len, "--timing, --batch and --graph do not apply to %s: it times each call",
                  coll->pairwise ? "sb_pairs" : "--background");

@@ -13,7 +13,7 @@
 enum long_only {
     OPT_SIZES = 256, OPT_PRECISION, OPT_MAX_TIME, OPT_MIN_ITERS, OPT_MAX_ITERS, OPT_INPLACE,
     OPT_JSON, OPT_CSV, OPT_SAMPLES, OPT_BIND, OPT_MEM_NODE, OPT_PREFLIGHT, OPT_PROGRESS, OPT_PER_RANK, OPT_BACKEND, OPT_MEMORY, OPT_DEVICE,
-    OPT_LEVEL, OPT_BACKGROUND, OPT_BACKGROUND_BYTES, OPT_TIMING, OPT_BATCH, OPT_GRAPH, OPT_OFF_CACHE,
+    OPT_LEVEL, OPT_BACKGROUND, OPT_BACKGROUND_BYTES, OPT_TIMING, OPT_BATCH, OPT_GRAPH, OPT_OFF_CACHE, OPT_SYNC,
 };
 
 static const struct option long_options[] = {
@@ -51,6 +51,7 @@ static const struct option long_options[] = {
     {"batch", required_argument, NULL, OPT_BATCH},
     {"graph", required_argument, NULL, OPT_GRAPH},
     {"off-cache", required_argument, NULL, OPT_OFF_CACHE},
+    {"sync", required_argument, NULL, OPT_SYNC},
     {"gpus", required_argument, NULL, 'g'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -374,6 +375,11 @@ static int parse_one(struct sb_options *o, int c, const char *arg, bool reduces,
             return fail(err, errlen, "invalid --off-cache '%s': expected a size in bytes like 256M, auto (twice the "
                                      "last-level cache) or 0 (off)", arg);
         return 0;
+    case OPT_SYNC:
+        if (strcmp(arg, "barrier") != 0 && strcmp(arg, "window") != 0)
+            return fail(err, errlen, "invalid --sync '%s': accepted: barrier, window", arg);
+        o->sync_window = strcmp(arg, "window") == 0;
+        return 0;
     case OPT_PROGRESS:
         if (sb_parse_int(arg, 0, 1, &o->progress) != 0)
             return fail(err, errlen, "invalid --progress '%s': accepted: 0, 1", arg);
@@ -475,6 +481,15 @@ int sb_options_parse_for(struct sb_options *o, bool reduces, const char *default
                                      "and does not go with --timing batch|both or --graph");
         o->timing_mode = SB_TIME_PER_CALL;
     }
+    if (o->sync_window) {
+        if (strcmp(o->memory, "device") == 0)
+            return fail(err, errlen, "--sync window starts calls by the host clock: host or pinned memory, not "
+                                     "device memory");
+        if (o->graph > 0 || o->timing_mode == SB_TIME_BATCH || o->timing_mode == SB_TIME_BOTH)
+            return fail(err, errlen, "--sync window starts each call at its own instant: it does not go with "
+                                     "--timing batch|both or --graph");
+        o->timing_mode = SB_TIME_PER_CALL;
+    }
     if (o->timing_mode < 0) /* GPUs: nccl-tests' pipelined number beside the blocking one */
         o->timing_mode = strcmp(o->memory, "device") == 0 || o->graph > 0 ? SB_TIME_BOTH : SB_TIME_PER_CALL;
     return validate(o, err, errlen);
@@ -547,6 +562,9 @@ void sb_options_usage(const char *prog, const char *title, bool reduces, bool pa
         "                          rank, so no call finds its data in a cache the last one warmed\n"
         "                          (IMB's -off_cache); auto = twice the last-level cache; default 0:\n"
         "                          the same buffers every call, as nccl-tests and OSU\n"
+        "      --sync barrier|window  how an iteration starts: after a barrier (default), or\n"
+        "                          window: clocks aligned to rank 0 by ping-pong, every rank\n"
+        "                          starts iteration k at the agreed instant T0 + k x window\n"
         "      --progress 0|1      progress line on stderr (default: when stderr is a terminal;\n"
         "                          mpirun hands ranks a pipe, so say --progress 1 there)\n"
         "  -h, --help, -V, --version\n\n"

@@ -71,6 +71,9 @@ struct sb_options {
      * at run time */
     size_t off_cache;
     bool off_cache_auto;
+    /* --sync window: clocks aligned to rank 0 and every iteration started at an agreed instant,
+     * instead of after a barrier (false) */
+    bool sync_window;
     int batch;
     int graph;
 

@@ -153,6 +153,12 @@ void sb_report_header(struct sb_report *r, const struct sb_collective *coll, jso
         fprintf(t, "# Timed: per iteration and pair, a barrier of the pair, then one exchange (MPI_Sendrecv: both\n"
                    "#   ways at once) on its ranks (CLOCK_MONOTONIC); the pairs of a round run at the same time;\n"
                    "#   an iteration's time is the MAXIMUM over the pair's ranks.\n");
+    else if (strcmp(json_string_value(json_object_get(run, "sync")), "window") == 0)
+        fprintf(t, "# Timed (--sync window): clocks aligned to rank 0 by ping-pong before every batch; every rank\n"
+                   "#   starts iteration k at the same instant T0 + k x window (no barrier), one %s call,\n"
+                   "#   time = end - that start (CLOCK_MONOTONIC); an iteration's time is the MAXIMUM over\n"
+                   "#   ranks. A rank that starts late has its lateness in the time (the record counts them).\n",
+                coll->title);
     else
         fprintf(t, "# Timed: per iteration, a barrier, then one %s call on every rank (CLOCK_MONOTONIC);\n"
                    "#   an iteration's time is the MAXIMUM over ranks (done when the slowest rank is).\n", coll->title);
@@ -305,6 +311,11 @@ json_t *sb_record_json(const struct sb_record *rec, bool keep_samples)
     json_object_set_new(o, "timing", json_string(rec->timing_label));
     json_object_set_new(o, "error", rec->error ? json_string(rec->error) : json_null());
     json_object_set_new(o, "off_cache", off_cache_json(t));
+    json_object_set_new(o, "sync", json_string(t->window ? "window" : "barrier"));
+    if (t->window)
+        json_object_set_new(o, "window", json_pack("{s:f, s:I, s:f}", "window_us", t->window_us, "late_iterations",
+                                                   (json_int_t)t->late_iterations, "clock_rtt_max_us",
+                                                   t->clock_rtt_max_us));
     if (rec->per_rank) {
         json_t *a = json_array();
         for (int r = 0; r < rec->ranks; r++)

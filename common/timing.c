@@ -1,5 +1,6 @@
 #include "timing.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -59,21 +60,109 @@ static struct sb_call call_of_turn(const struct sb_call *call, const struct sb_t
     return c;
 }
 
-/* The timed region: nothing but the barrier, the clock and the call(s). *turn counts the calls
- * made so far (warm-up included), for --off-cache's slots. */
+/* --sync window: one batch's schedule.  start0 and length are rank 0's, broadcast; offset is
+ * this rank's (rank 0's clock minus its own). */
+struct window {
+    double offset, start0, length;
+    double rtt_max; /* rank 0: the longest of the ranks' best round trips so far */
+    double *late;   /* per iteration of the batch: 1 when this rank arrived after the start */
+};
+
+enum { CLOCK_ROUNDS = 8 };
+#define WINDOW_MIN_S 10e-6 /* no window shorter than this */
+#define WINDOW_LEAD_S 1e-3 /* from rank 0 fixing the batch's first start to that start */
+
+/* Waits for the agreed instant (this rank's clock); 1 when it had already passed. */
+static int wait_until(double start)
+{
+    double now = sb_now();
+    if (now > start)
+        return 1;
+    while ((now = sb_now()) < start)
+        if (start - now > 50e-6)
+            sched_yield(); /* far from the start: let another process have the core meanwhile */
+    return 0;
+}
+
+/* The timed region: nothing but the barrier (or the wait for the agreed start), the clock and
+ * the call(s). *turn counts the calls made so far (warm-up included), for --off-cache. */
 static int run_batch(const struct sb_backend *be, const struct sb_collective *coll, const struct sb_call *call,
-                     double *seconds, size_t n, const struct sb_timing_config *cfg, size_t *turn)
+                     double *seconds, size_t n, const struct sb_timing_config *cfg, size_t *turn,
+                     struct window *w)
 {
     int first_error = 0, calls = cfg->calls_per_sample > 1 ? cfg->calls_per_sample : 1;
     for (size_t k = 0; k < n; k++) {
         struct sb_call c = call_of_turn(call, cfg, (*turn)++);
-        be->barrier(be);
-        int rc = timed_sample(be, coll, &c, calls, &seconds[k]);
+        int rc;
+        if (w) {
+            double start = w->start0 + (double)k * w->length - w->offset;
+            w->late[k] = wait_until(start);
+            rc = coll->run(be, &c);
+            seconds[k] = sb_now() - start;
+        } else {
+            be->barrier(be);
+            rc = timed_sample(be, coll, &c, calls, &seconds[k]);
+        }
         sb_watchdog_progress(cfg->watchdog);
         if (rc && !first_error)
             first_error = rc;
     }
     return first_error;
+}
+
+/* The first window: twice the slowest rank's longest of 5 barrier-started calls (untimed). */
+static double pilot_window(const struct sb_backend *be, const struct sb_collective *coll, const struct sb_call *call,
+                           const struct sb_timing_config *cfg, size_t *turn)
+{
+    double longest = 0, slowest = 0, unused = 0;
+    for (int k = 0; k < 5; k++) {
+        struct sb_call c = call_of_turn(call, cfg, (*turn)++);
+        be->barrier(be);
+        double t0 = sb_now();
+        coll->run(be, &c);
+        double t = sb_now() - t0;
+        longest = t > longest ? t : longest;
+        sb_watchdog_progress(cfg->watchdog);
+    }
+    sb_comm_reduce_max_sum(be->comm, &longest, &slowest, &unused, 1);
+    return 2 * slowest;
+}
+
+/* Before each batch: clocks aligned again (they drift apart), then rank 0 fixes the first
+ * start and the length (at least the pilot's, plus the alignment's uncertainty). */
+static void plan_window(const struct sb_comm *comm, struct window *w)
+{
+    double rtt = 0, longest = 0, unused = 0;
+    sb_comm_clock_offset(comm, CLOCK_ROUNDS, sb_now, &w->offset, &rtt);
+    sb_comm_reduce_max_sum(comm, &rtt, &longest, &unused, 1);
+    double plan[2] = {0, 0};
+    if (comm->rank == 0) {
+        w->rtt_max = longest > w->rtt_max ? longest : w->rtt_max;
+        double length = w->length > w->rtt_max + WINDOW_MIN_S ? w->length : w->rtt_max + WINDOW_MIN_S;
+        plan[0] = sb_now() + WINDOW_LEAD_S + length;
+        plan[1] = length;
+    }
+    sb_comm_bcast_bytes(comm, plan, sizeof plan);
+    w->start0 = plan[0];
+    w->length = plan[1];
+}
+
+/* After a batch, rank 0: the iterations some rank started late; more than a tenth of them
+ * late doubles the window for the next batch (a window shorter than the call's spread). */
+static void review_window(const struct sb_comm *comm, struct window *w, size_t n, double *scratch, double *scratch2,
+                          struct sb_timing *out)
+{
+    sb_comm_reduce_max_sum(comm, w->late, scratch, scratch2, n);
+    if (comm->rank != 0)
+        return;
+    size_t late = 0;
+    for (size_t k = 0; k < n; k++)
+        late += scratch[k] > 0;
+    out->late_iterations += late;
+    if (late * 10 > n)
+        w->length *= 2;
+    out->window_us = w->length * 1e6;
+    out->clock_rtt_max_us = w->rtt_max * 1e6;
 }
 
 /* Rank 0's decision after a batch: the next batch's size, 0 to stop. */
@@ -111,20 +200,31 @@ int sb_time_collective(const struct sb_backend *be, const struct sb_collective *
             warm_error = rc;
     }
     size_t batch = cfg->iters > 0 ? (size_t)cfg->iters : (size_t)cfg->min_iters;
-    double *local = NULL, *scratch = NULL, spent = 0.0;
+    double *local = NULL, *scratch = NULL, *scratch2 = NULL, spent = 0.0;
     int oom = 0;
     out->error = warm_error;
+    struct window win = {0}, *w = NULL;
+    if (cfg->sync_window) {
+        w = &win;
+        out->window = true;
+        win.length = pilot_window(be, coll, call, cfg, &turn);
+    }
     while (batch > 0) {
         size_t need = out->n + batch;
         oom = grow(&local, need) || grow(&scratch, need) ||
-              (comm->rank == 0 && (grow(&out->max_us, need) || grow(&out->mean_us, need)));
+              (comm->rank == 0 && (grow(&out->max_us, need) || grow(&out->mean_us, need))) ||
+              (w && (grow(&win.late, batch) || grow(&scratch2, batch)));
         if (sb_comm_max_int(comm, oom))
             break;
+        if (w)
+            plan_window(comm, w);
         double start = sb_now();
-        int rc = run_batch(be, coll, call, local + out->n, batch, cfg, &turn);
+        int rc = run_batch(be, coll, call, local + out->n, batch, cfg, &turn, w);
         if (rc && !out->error)
             out->error = rc;
         spent += sb_now() - start;
+        if (w)
+            review_window(comm, w, batch, scratch, scratch2, out);
         for (size_t k = out->n; k < need; k++)
             local[k] *= 1e6;
         sb_comm_reduce_max_sum(comm, local + out->n, comm->rank == 0 ? out->max_us + out->n : NULL,
@@ -150,6 +250,8 @@ int sb_time_collective(const struct sb_backend *be, const struct sb_collective *
     }
     free(local);
     free(scratch);
+    free(scratch2);
+    free(win.late);
     return oom ? -1 : 0;
 }
 

@@ -95,7 +95,8 @@ harness_integration_tests = tests/integration/collectives.sh tests/integration/b
 	tests/integration/corrupt.sh tests/integration/hang.sh tests/integration/placement.sh \
 	tests/integration/more_collectives.sh tests/integration/gpu.sh tests/integration/per_rank.sh \
 	tests/integration/pairs.sh tests/integration/congestion.sh tests/integration/mpi_device.sh \
-	tests/integration/timing_modes.sh tests/integration/slurm.sh tests/integration/off_cache.sh
+	tests/integration/timing_modes.sh tests/integration/slurm.sh tests/integration/off_cache.sh \
+	tests/integration/sync_window.sh
 EXTRA_DIST += tests/integration/lib.sh $(harness_integration_tests) tests/integration/fault_inject.c
 # The build without MPI: -g N (one process, N threads); SKIP in an MPI build, which checks
 # instead that -g 2 is refused.

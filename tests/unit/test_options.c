@@ -215,6 +215,22 @@ static void off_cache_sizes_auto_and_refusals(void **state)
     expect_error(true, "not device memory", "--memory=device", "--off-cache=1M");
 }
 
+static void sync_barrier_or_window(void **state)
+{
+    (void)state;
+    struct sb_options o;
+    char err[256];
+    assert_int_equal(parse(&o, true, err, NULL), 0);
+    assert_false(o.sync_window); /* default: a barrier starts each iteration */
+    assert_int_equal(parse(&o, true, err, "--sync", "window", NULL), 0);
+    assert_true(o.sync_window && o.timing_mode == SB_TIME_PER_CALL);
+    assert_int_equal(parse(&o, true, err, "--sync", "window", "--sync", "barrier", NULL), 0);
+    assert_false(o.sync_window);
+    expect_error(true, "invalid --sync 'now'", "--sync", "now");
+    expect_error(true, "does not go with --timing", "--timing=batch", "--sync=window");
+    expect_error(true, "not device memory", "--memory=device", "--sync=window");
+}
+
 static void timing_modes_and_batches(void **state)
 {
     (void)state;
@@ -257,6 +273,7 @@ int main(void)
         cmocka_unit_test(format_size_is_compact),
         cmocka_unit_test(timing_modes_and_batches),
         cmocka_unit_test(off_cache_sizes_auto_and_refusals),
+        cmocka_unit_test(sync_barrier_or_window),
     };
     return cmocka_run_group_tests_name("options", tests, NULL, NULL);
 }
