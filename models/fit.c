@@ -162,6 +162,8 @@ static double min_time(const struct sbm_point *pts, size_t lo, size_t hi)
 static int fit_range(const struct sbm_point *pts, size_t lo, size_t hi, struct sbm_line *l)
 {
     double x[SBM_FIT_MAX_SIZES], y[SBM_FIT_MAX_SIZES];
+    if (hi < lo + 2) /* a line needs two points */
+        return -1;
     for (size_t i = lo; i < hi; i++) {
         x[i - lo] = pts[i].bytes;
         y[i - lo] = pts[i].median_us;
@@ -228,9 +230,18 @@ int sbm_fit_curve(const struct sbm_point *pts, size_t n, const struct sbm_fit_re
     sbm_point_describe_group(&pts[0], what, sizeof what);
     if (n > SBM_FIT_MAX_SIZES)
         return sbm_error_set(err, "%s: more than %d sizes in one curve", what, SBM_FIT_MAX_SIZES);
-    /* One rank runs no algorithm (a local copy at most): its line is reported as it is. */
+    /* One rank runs no algorithm (a local copy at most): its line is reported as it is; so is
+     * a collective without a cost model (allgather, local, ...). */
+    enum sbm_collective c;
+    bool modelled = sbm_collective_parse(pts[0].collective, &c) == 0 && pts[0].ranks > 1;
     snprintf(fit->algorithm, sizeof fit->algorithm, "%s",
-             req->algorithm ? req->algorithm : pts[0].ranks == 1 ? "linear" : default_algorithm(pts[0].collective));
+             !modelled ? "linear" : req->algorithm ? req->algorithm : default_algorithm(pts[0].collective));
+    struct sbm_terms terms;
+    if (modelled && !fit_terms(fit, pts[0].ranks, &terms))
+        return sbm_error_set(err, "%s: algorithm '%s' has no one-tier formula for %s to map the "
+                                  "fitted line through (%s)", what, fit->algorithm, pts[0].collective,
+                             c == SBM_ALLREDUCE ? "ring, recursive-doubling, rabenseifner, tree, nvls"
+                                                : "pairwise, bruck");
     if (req->fit_on) {
         int rc = fit_selected(pts, n, req->fit_on, req->tolerance, fit);
         if (rc == -1)

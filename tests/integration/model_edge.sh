@@ -9,4 +9,35 @@ printf '{"type":"result","collective":"pairs","level":"node","member":0,"peer_me
 "$M" pairs "$TMP/pair2.jsonl" --json >"$TMP/pair2.out" 2>"$TMP/err"; rc=$?
 check "pairs with 2 members, one record (0, 1): exit 0 (got $rc), members a and b, 2x2 matrices" \
   jqs '.[0].members == ["a", "b"] and (.[0].bandwidth_gbps | length) == 2 and .[0].bandwidth_gbps[0][1] == 1' "$TMP/pair2.out"
+
+# curve COLLECTIVE P A_US B_US_PER_BYTE: exact times a + b n for n = 1K..8M (a synthetic curve)
+curve() {
+  awk -v c="$1" -v p="$2" -v a="$3" -v b="$4" 'BEGIN { for (n = 1024; n <= 8388608; n *= 2)
+    printf "{\"schema\":\"scalebench/1\",\"type\":\"result\",\"collective\":\"%s\",\"backend\":\"mpi\",\"memory\":\"host\",\"dtype\":\"float\",\"op\":\"sum\",\"in_place\":false,\"ranks\":%d,\"nodes\":1,\"bytes\":%d,\"time_us\":{\"median\":%.6f}}\n", c, p, n, a + b * n }'
+}
+# ring AllReduce on 4 ranks, alpha 2 us, 10 GB/s: a = 2(p-1) alpha = 12, b = 2(p-1)/p / 10e3 us/B
+curve allreduce 4 12 0.00015 >"$TMP/ring4.jsonl"
+curve alltoall 4 9 0.0000375 >"$TMP/a2a4.jsonl"
+
+# fit --algorithm: the line is mapped through that algorithm's formula, or not fitted at all;
+# never labelled with an algorithm it was not mapped through
+"$M" fit "$TMP/ring4.jsonl" --algorithm bruck --json >"$TMP/out" 2>"$TMP/err"; rc=$?
+check "fit --algorithm bruck on an AllReduce curve: exit 2 (got $rc), nothing fitted, said why" sh -c \
+  "[ $rc -eq 2 ] && [ ! -s '$TMP/out' ] && grep -q \"algorithm 'bruck' has no one-tier formula for allreduce\" '$TMP/err'"
+"$M" fit "$TMP/a2a4.jsonl" --algorithm ring --json >"$TMP/out" 2>"$TMP/err"; rc=$?
+check "fit --algorithm ring on an AllToAll curve: exit 2 (got $rc)" sh -c "[ $rc -eq 2 ] && [ ! -s '$TMP/out' ]"
+"$M" fit "$TMP/ring4.jsonl" --algorithm hierarchical --json >"$TMP/out" 2>"$TMP/err"; rc=$?
+check "fit --algorithm hierarchical (two tiers, no one-tier mapping): exit 2 (got $rc)" [ "$rc" -eq 2 ]
+"$M" validate "$TMP/ring4.jsonl" --fit-on 1K:64K --algorithm best >"$TMP/out" 2>"$TMP/err"; rc=$?
+check "validate --fit-on --algorithm best: exit 2 (got $rc)" sh -c "[ $rc -eq 2 ] && grep -q \"algorithm 'best'\" '$TMP/err'"
+"$M" fit "$TMP/ring4.jsonl" --json >"$TMP/out"
+check "fit ring4 (default ring): alpha 2 us, 10 GB/s" \
+  jqs '.[0].algorithm == "ring" and (.[0].alpha_us - 2 | fabs) < 1e-6 and (.[0].bandwidth_gbps - 10 | fabs) < 1e-6' "$TMP/out"
+"$M" fit "$TMP/ring4.jsonl" --algorithm nvls --json >"$TMP/out"
+check "fit ring4 through nvls: alpha = a = 12 us, bandwidth = (1 + 1/p) / b = 8.333 GB/s" \
+  jqs '.[0].algorithm == "nvls" and (.[0].alpha_us - 12 | fabs) < 1e-6 and (.[0].bandwidth_gbps - 1.25 / 0.15 | fabs) < 1e-6' "$TMP/out"
+sed 's/"allreduce"/"allgather"/' "$TMP/ring4.jsonl" >"$TMP/ag4.jsonl"
+"$M" fit "$TMP/ag4.jsonl" --algorithm ring --json >"$TMP/out"
+check "fit --algorithm ring on an AllGather curve (no cost model): labelled linear, the line as it is" \
+  jqs '.[0].algorithm == "linear" and (.[0].alpha_us - 12 | fabs) < 1e-6' "$TMP/out"
 done_testing
