@@ -123,6 +123,8 @@ static int build_fabric(struct predict_args *a, struct sbm_fabric *f, char *labe
                                                     a->ranks, NULL, NULL);
         if (fit) {
             sbm_fabric_use_fit(f, fit);
+            if (!a->system) /* the fitted tier is the whole fabric, between domains too */
+                f->inter = f->intra;
             a->fit_min = fit->min_bytes;
             a->fit_max = fit->max_bytes;
             if (!a->algorithm_given) /* the algorithm the fit was mapped through */

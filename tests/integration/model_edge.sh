@@ -40,4 +40,16 @@ sed 's/"allreduce"/"allgather"/' "$TMP/ring4.jsonl" >"$TMP/ag4.jsonl"
 "$M" fit "$TMP/ag4.jsonl" --algorithm ring --json >"$TMP/out"
 check "fit --algorithm ring on an AllGather curve (no cost model): labelled linear, the line as it is" \
   jqs '.[0].algorithm == "linear" and (.[0].alpha_us - 12 | fabs) < 1e-6' "$TMP/out"
+
+# predict --params without --system: the fitted tier is the whole fabric, so a hierarchical
+# AllReduce over 2 domains of 8 pays the fitted alpha and beta between the domains too:
+# 14 x 2 + 1.75 x 1M / 10e3 (ring of 8) + 2 x 2 + 1 x 128K / 10e3 (ring of 2 on n/8) = 228.61 us
+cat >"$TMP/fit4.json" <<'JSON'
+{"schema": "scalebench-model-params/1", "fitted_from": "test", "fits": [
+ {"collective": "allreduce", "backend": "mpi", "memory": "host", "ranks": 4, "nodes": 1,
+  "algorithm": "ring", "alpha_us": 2, "bandwidth_gbps": 10, "min_bytes": 1024, "max_bytes": 8388608}]}
+JSON
+t=$("$M" predict --params "$TMP/fit4.json" --collective allreduce --ranks 16 --nodes 2 --bytes 1M --algorithm hierarchical --json | jq '.time_us')
+check "predict --params --nodes 2 hierarchical: 228.61 us by hand (got $t)" \
+  awk -v v="$t" 'BEGIN { exit !(v > 228.60 && v < 228.62) }'
 done_testing
