@@ -167,6 +167,13 @@ static int validate_curve(const struct validate_args *a, const struct sbm_params
     const struct sbm_fit *use = &fit;
     if (a->have_fit_on && fit_here(sorted, starts, n_groups, g, a, &fit) != SBM_OK)
         return SBM_BAD_INPUT;
+    enum sbm_collective modelled;
+    if (a->system && sbm_collective_parse(first->collective, &modelled) != 0) {
+        char what[160];
+        sbm_point_describe_group(first, what, sizeof what);
+        sbm_cli_fail("validate: not validated: no cost model for %s (allreduce and alltoall have one)", what);
+        return CURVE_NOT_VALIDATED;
+    }
     if (a->params && !(use = sbm_params_find_curve(params, first))) {
         char what[160];
         sbm_point_describe_group(first, what, sizeof what);
@@ -217,9 +224,24 @@ static int summarize(const struct validate_args *a, struct tally *t, size_t not_
     return t->failed ? SBM_CHECK_FAILED : SBM_OK;
 }
 
+/* The catalog system exists: checked once, before any row is printed. */
+static int check_system(const struct validate_args *a)
+{
+    struct sbm_catalog cat;
+    struct sbm_system sys;
+    struct sbm_error err;
+    if (sbm_cli_load_catalog(a->dir, &cat) != SBM_OK)
+        return SBM_BAD_INPUT;
+    int rc = sbm_system_resolve(&cat, a->system, &sys, &err);
+    sbm_catalog_free(&cat);
+    return sbm_cli_report(rc, &err);
+}
+
 static int validate_all(const struct validate_args *a, const struct sbm_points *pts,
                         const struct sbm_params *params)
 {
+    if (a->system && check_system(a) != SBM_OK)
+        return SBM_BAD_INPUT;
     size_t *order, *starts, n_groups;
     if (sbm_points_group(pts, &order, &starts, &n_groups) != 0)
         return sbm_cli_fail("validate: out of memory");

@@ -52,4 +52,16 @@ JSON
 t=$("$M" predict --params "$TMP/fit4.json" --collective allreduce --ranks 16 --nodes 2 --bytes 1M --algorithm hierarchical --json | jq '.time_us')
 check "predict --params --nodes 2 hierarchical: 228.61 us by hand (got $t)" \
   awk -v v="$t" 'BEGIN { exit !(v > 228.60 && v < 228.62) }'
+
+# validate --system on a file mixing a modelled collective with one that has no cost model:
+# the latter is named and left out, the former validated; an unknown system prints no row
+cat "$TMP/ring4.jsonl" "$TMP/ag4.jsonl" >"$TMP/mixed.jsonl"
+"$M" validate "$TMP/mixed.jsonl" --system dgx-h100 --json >"$TMP/out" 2>"$TMP/err"; rc=$?
+check "validate --system on allreduce + allgather: the allgather curve named, not validated (exit $rc)" sh -c \
+  "[ $rc -ne 2 ] && grep -q 'not validated: no cost model for allgather' '$TMP/err' &&
+   jq -s -e '[.[] | select(.type == \"row\")] | length == 14 and all(.collective == \"allreduce\")' '$TMP/out' >/dev/null &&
+   jq -s -e '.[-1].curves_not_validated == 1' '$TMP/out' >/dev/null"
+"$M" validate "$TMP/ring4.jsonl" --system nope >"$TMP/out" 2>"$TMP/err"; rc=$?
+check "validate --system nope: exit 2 (got $rc), one line, no table" sh -c \
+  "[ $rc -eq 2 ] && [ ! -s '$TMP/out' ] && [ \$(wc -l <'$TMP/err') -eq 1 ] && grep -q \"unknown system 'nope'\" '$TMP/err'"
 done_testing
