@@ -252,6 +252,16 @@ static void judge(struct sbc_row *row, const struct sbc_options *opt)
         row->verdict = SBC_MISSING;
         return;
     }
+    if (b->failed) { /* B measured nothing: no value to set beside A's */
+        row->b_value = NAN;
+        row->verdict = SBC_FAILED;
+        return;
+    }
+    if (a->failed || a->wrong > 0) { /* A measured nothing valid here: no expectation for B */
+        row->a_value = NAN;
+        row->verdict = b->wrong > 0 ? SBC_WRONG : SBC_NEW;
+        return;
+    }
     if (row->metric == SBC_BUSBW && !(row->a_value > 0)) { /* busbw 0: judge the time instead */
         row->metric = SBC_LATENCY;
         row->a_value = a->median_us;
@@ -273,9 +283,7 @@ static void judge(struct sbc_row *row, const struct sbc_options *opt)
     row->significant = r_lo > 1 || r_hi < 1; /* the intervals do not overlap */
     row->degradation_min = row->metric == SBC_LATENCY ? r_lo - 1 : 1 - 1 / r_lo;
     row->degradation_max = row->metric == SBC_LATENCY ? r_hi - 1 : 1 - 1 / r_hi;
-    if (b->failed)
-        row->verdict = SBC_FAILED;
-    else if (b->wrong > 0)
+    if (b->wrong > 0)
         row->verdict = SBC_WRONG;
     else if (row->degradation_min > row->tolerance)
         row->verdict = SBC_REGRESSION; /* worse than tolerance even at the intervals' best */
@@ -426,6 +434,8 @@ static const char *value_str(const struct sbc_point *p, enum sbc_metric m, char 
 {
     if (!p)
         return "-";
+    if (p->failed)
+        return "failed";
     double v = metric_value(p, m);
     if (isnan(p->ci_lo_us) || !(p->median_us > 0))
         snprintf(buf, len, "%.3g", v);
@@ -441,7 +451,8 @@ static void verdict_str(const struct sbc_row *row, char *buf, size_t len)
     case SBC_WRONG: snprintf(buf, len, "WRONG (%lld elements)", row->b->wrong); break;
     case SBC_FAILED: snprintf(buf, len, "FAILED (error recorded)"); break;
     case SBC_MISSING: snprintf(buf, len, "MISSING from B"); break;
-    case SBC_NEW: snprintf(buf, len, "new (not in A)"); break;
+    case SBC_NEW: snprintf(buf, len, "%s", !row->a ? "new (not in A)" : row->a->failed ? "new (A failed here)"
+                                                               : "new (A was wrong here)"); break;
     case SBC_NOISE: snprintf(buf, len, "noise (within the intervals)"); break;
     default: snprintf(buf, len, "%s", sbc_verdict_name(row->verdict)); break;
     }
