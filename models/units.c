@@ -44,7 +44,12 @@ int sbm_parse_bytes(const char *text, double *bytes)
         rest++;
     if (*end && (m == 1.0 ? end[1] != '\0' : *rest != '\0'))
         return -1;
-    *bytes = v * m;
+    /* A whole number of bytes (1.5K is, 0.5 is not), and one a double holds exactly (and the
+     * JSON output's 64-bit integers too): up to 2^53, 8 PiB. */
+    double n = v * m;
+    if (n != floor(n) || n > 9007199254740992.0)
+        return -1;
+    *bytes = n;
     return 0;
 }
 

@@ -177,6 +177,11 @@ static void sizes_take_binary_suffixes(void **state)
     assert_int_equal(sbm_parse_bytes("0x10", &b), -1); /* decimal only */
     assert_int_equal(sbm_parse_bytes("1e3", &b), -1);
     assert_int_equal(sbm_parse_bytes("1.5M", &b), 0);
+    assert_int_equal(sbm_parse_bytes("0.5", &b), -1); /* no fraction of a byte */
+    assert_int_equal(sbm_parse_bytes("1.0001K", &b), -1);
+    assert_int_equal(sbm_parse_bytes("8192T", &b), 0); /* 2^53: still exact */
+    assert_int_equal(sbm_parse_bytes("8193T", &b), -1);
+    assert_int_equal(sbm_parse_bytes("99999999999999999999999T", &b), -1);
     struct sbm_selection s;
     assert_int_equal(sbm_parse_selection("8,64K:1M", &s), 0);
     assert_true(sbm_selection_contains(&s, 8, 1) && sbm_selection_contains(&s, 65536 * 2, 1));
