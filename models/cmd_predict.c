@@ -1,7 +1,9 @@
 /* sb_model predict: time, algbw and busbw of AllReduce or AllToAll on a catalog system, or on
  * a fabric described by fitted parameters (--params). */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -52,7 +54,12 @@ static int parse_option(int c, struct predict_args *a)
     case 'B': return sbm_parse_bytes(optarg, &a->bytes) ? sbm_cli_fail("predict: invalid --bytes '%s'", optarg) : 0;
     case 'b': return sbm_parse_bytes(optarg, &a->min_bytes) ? sbm_cli_fail("predict: invalid -b '%s'", optarg) : 0;
     case 'e': return sbm_parse_bytes(optarg, &a->max_bytes) ? sbm_cli_fail("predict: invalid -e '%s'", optarg) : 0;
-    case 'f': return sscanf(optarg, "%lf", &a->factor) != 1 || a->factor <= 1 ? sbm_cli_fail("predict: invalid -f '%s'", optarg) : 0;
+    case 'f': {
+        char *end = NULL;
+        a->factor = strtod(optarg, &end);
+        return end == optarg || *end || !isfinite(a->factor) || a->factor <= 1
+                   ? sbm_cli_fail("predict: invalid -f '%s' (a factor above 1, e.g. 2)", optarg) : 0;
+    }
     default: return sbm_cli_fail("predict: unknown option or missing value '%s'", optarg ? optarg : "?");
     }
 }

@@ -29,6 +29,9 @@ refuse "invalid --collective 'bcast'" predict --system dgx-h100 --collective bca
 refuse "does not apply to alltoall" predict --system dgx-h100 --collective alltoall --algorithm ring --ranks 8 --bytes 1M
 refuse "exceed dgx-h100's domain of 8" predict --system dgx-h100 --collective allreduce --ranks 16 --nodes 1 --bytes 1M
 refuse "exactly one of --bytes" predict --system dgx-h100 --collective allreduce --ranks 8
+refuse "invalid -f '2abc'" predict --system dgx-h100 --collective allreduce --ranks 8 --sweep -f 2abc
+refuse "invalid -f 'inf'" predict --system dgx-h100 --collective allreduce --ranks 8 --sweep -f inf
+refuse "invalid -f 'nan'" predict --system dgx-h100 --collective allreduce --ranks 8 --sweep -f nan
 refuse "-b must be at least 1 byte" predict --system dgx-h100 --collective allreduce --ranks 8 --sweep -b 0 -e 1K
 refuse "cat-syntax/a.json:2: invalid JSON" systems --catalog "$TMP/cat-syntax"
 refuse "gpus.x.links: number without a source" systems --catalog "$TMP/cat-bare"

@@ -188,6 +188,11 @@ static void sizes_take_binary_suffixes(void **state)
     assert_false(sbm_selection_contains(&s, 16, 1));
     assert_int_equal(sbm_parse_selection("ranks=4", &s), 0);
     assert_true(sbm_selection_contains(&s, 1e9, 4) && !sbm_selection_contains(&s, 1e9, 2));
+    assert_int_equal(sbm_parse_selection("ranks=2:4", &s), 0);
+    assert_int_equal(sbm_parse_selection("ranks=2x", &s), -1); /* no trailing garbage */
+    assert_int_equal(sbm_parse_selection("ranks=nan", &s), -1);
+    assert_int_equal(sbm_parse_selection("ranks=2.5", &s), -1);
+    assert_int_equal(sbm_parse_selection("ranks=0", &s), -1);
     assert_int_equal(sbm_parse_selection("4M:1M", &s), -1);
     assert_int_equal(sbm_parse_selection("", &s), -1);
 }
