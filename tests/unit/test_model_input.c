@@ -111,6 +111,24 @@ static void results_name_file_and_line(void **state)
                       "{\"type\":\"result\",\"collective\":\"allreduce\",\"ranks\":2,\"bytes\":8,\"time_us\":{}}\n");
     assert_int_equal(sbm_results_read(path, &pts, &err), SBM_BAD_INPUT);
     assert_non_null(strstr(err.msg, "nomedian.jsonl:1: result record lacks a valid 'time_us.median'"));
+    /* a name sb_point cannot hold is refused, not shortened (two long backends that share
+     * their first characters would become one curve); so are rank counts no int holds */
+    path = write_file("res", "long.jsonl",
+                      "{\"type\":\"result\",\"collective\":\"allreduce\",\"ranks\":2,\"bytes\":8,"
+                      "\"backend\":\"mpi-with-a-very-long-transport-name-A\",\"time_us\":{\"median\":1}}\n");
+    assert_int_equal(sbm_results_read(path, &pts, &err), SBM_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "long.jsonl:1: result record lacks a valid 'backend'"));
+    path = write_file("res", "bigranks.jsonl",
+                      "{\"type\":\"result\",\"collective\":\"allreduce\",\"ranks\":4294967298,\"bytes\":8,"
+                      "\"time_us\":{\"median\":1}}\n");
+    assert_int_equal(sbm_results_read(path, &pts, &err), SBM_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "lacks a valid 'ranks'"));
+    path = write_file("res", "nodes0.jsonl",
+                      "{\"type\":\"result\",\"collective\":\"allreduce\",\"ranks\":2,\"nodes\":0,\"bytes\":8,"
+                      "\"time_us\":{\"median\":1}}\n");
+    assert_int_equal(sbm_results_read(path, &pts, &err), SBM_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "lacks a valid 'nodes'"));
+    assert_int_equal(pts.n, 1);
     path = write_file("res", "empty.jsonl", "{\"type\":\"run\"}\n");
     assert_int_equal(sbm_results_read(path, &pts, &err), SBM_BAD_INPUT);
     assert_non_null(strstr(err.msg, "no result records"));
