@@ -172,6 +172,29 @@ static void params_file_is_checked(void **state)
     path = write_file("par", "q.json", "{\"schema\":\"scalebench-model-params/1\",\"fits\":[{\"collective\":\"allreduce\",\"ranks\":2}]}");
     assert_int_equal(sbm_params_load(path, &p, &err), SBM_BAD_INPUT);
     assert_non_null(strstr(err.msg, "fits[0]"));
+    /* a fit `fit` could not have written: refused, not predicted with */
+    static const char *const bad[] = {
+        "\"ranks\":4,\"alpha_us\":-50,\"bandwidth_gbps\":10,\"algorithm\":\"ring\"",        /* negative alpha */
+        "\"ranks\":4294967300,\"alpha_us\":1,\"bandwidth_gbps\":10,\"algorithm\":\"ring\"",  /* no int holds it */
+        "\"ranks\":4,\"alpha_us\":1,\"bandwidth_gbps\":10,\"algorithm\":\"bogus\"",
+        "\"ranks\":4,\"alpha_us\":1,\"bandwidth_gbps\":10,\"algorithm\":\"bruck\"",         /* not AllReduce's */
+        "\"ranks\":4,\"alpha_us\":1,\"bandwidth_gbps\":10,\"algorithm\":\"ring\",\"gamma_gbps\":-1",
+    };
+    char text[512];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "{\"schema\":\"scalebench-model-params/1\",\"fits\":[{\"collective\":"
+                 "\"allreduce\",%s}]}", bad[i]);
+        path = write_file("par", "bad.json", text);
+        if (sbm_params_load(path, &p, &err) != SBM_BAD_INPUT)
+            fail_msg("accepted: %s", bad[i]);
+    }
+    path = write_file("par", "good.json", "{\"schema\":\"scalebench-model-params/1\",\"fits\":["
+                      "{\"collective\":\"allreduce\",\"ranks\":4,\"alpha_us\":0,\"bandwidth_gbps\":10,"
+                      "\"algorithm\":\"rabenseifner\",\"gamma_gbps\":null},{\"collective\":\"allgather\","
+                      "\"ranks\":4,\"alpha_us\":3,\"bandwidth_gbps\":1,\"algorithm\":\"linear\"}]}");
+    assert_int_equal(sbm_params_load(path, &p, &err), SBM_OK);
+    assert_int_equal(p.n, 2);
+    sbm_params_free(&p);
 }
 
 static void sizes_take_binary_suffixes(void **state)
