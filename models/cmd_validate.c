@@ -27,8 +27,9 @@ struct validate_args {
 };
 
 struct tally {
-    double err[4096];
-    int n, failed;
+    double *err; /* |relative error| of every checked size */
+    size_t n, cap;
+    int failed;
 };
 
 static int parse_args(int argc, char **argv, struct validate_args *a)
@@ -131,12 +132,20 @@ static bool is_checked(const struct validate_args *a, const struct sbm_fit *fit,
     return true;
 }
 
-static void report_row(const struct validate_args *a, const struct sbm_point *p, double predicted,
-                       bool checked, struct tally *t)
+static int report_row(const struct validate_args *a, const struct sbm_point *p, double predicted,
+                      bool checked, struct tally *t)
 {
     double rel = (predicted - p->median_us) / p->median_us;
     bool within = fabs(rel) <= a->tolerance;
-    if (checked && t->n < (int)(sizeof t->err / sizeof t->err[0])) {
+    if (checked) {
+        if (t->n == t->cap) {
+            size_t cap = t->cap ? 2 * t->cap : 256;
+            double *grown = realloc(t->err, cap * sizeof *grown);
+            if (!grown)
+                return sbm_cli_fail("validate: out of memory");
+            t->err = grown;
+            t->cap = cap;
+        }
         t->err[t->n++] = fabs(rel);
         t->failed += !within;
     }
@@ -147,12 +156,13 @@ static void report_row(const struct validate_args *a, const struct sbm_point *p,
                                      "nodes", p->nodes, "bytes", (json_int_t)p->bytes, "measured_us",
                                      p->median_us, "predicted_us", predicted, "relative_error", rel,
                                      "checked", checked, "within_tolerance", within));
-        return;
+        return SBM_OK;
     }
     char size[16];
     sbm_format_bytes(p->bytes, size, sizeof size);
     printf("  %12s %12.2f %12.2f %+8.1f%%  %s\n", size, p->median_us, predicted, 100 * rel,
            !checked ? "not checked" : within ? "ok" : "OUT OF TOLERANCE");
+    return SBM_OK;
 }
 
 /* A curve the parameters have no fit for (a curve the fit left out): said, skipped, counted. */
@@ -194,7 +204,8 @@ static int validate_curve(const struct validate_args *a, const struct sbm_params
         } else {
             predicted = sbm_fit_predict_us(use, sorted[i].ranks, sorted[i].bytes);
         }
-        report_row(a, &sorted[i], predicted, is_checked(a, use, &sorted[i]), t);
+        if (report_row(a, &sorted[i], predicted, is_checked(a, use, &sorted[i]), t) != SBM_OK)
+            return SBM_BAD_INPUT;
     }
     return SBM_OK;
 }
@@ -214,12 +225,12 @@ static int summarize(const struct validate_args *a, struct tally *t, size_t not_
     double max = t->err[t->n - 1];
     const char *verdict = t->failed ? "fail" : "pass";
     if (a->json)
-        sbm_cli_print_json(json_pack("{s:s, s:i, s:i, s:f, s:f, s:f, s:s, s:I}", "type", "summary",
-                                     "checked", t->n, "failed", t->failed, "tolerance", a->tolerance,
+        sbm_cli_print_json(json_pack("{s:s, s:I, s:i, s:f, s:f, s:f, s:s, s:I}", "type", "summary",
+                                     "checked", (json_int_t)t->n, "failed", t->failed, "tolerance", a->tolerance,
                                      "median_abs_error", median, "max_abs_error", max, "verdict", verdict,
                                      "curves_not_validated", (json_int_t)not_validated));
     else
-        printf("\n# checked %d sizes: median |error| %.1f%%, max |error| %.1f%%, %d beyond %.0f%%: %s\n",
+        printf("\n# checked %zu sizes: median |error| %.1f%%, max |error| %.1f%%, %d beyond %.0f%%: %s\n",
                t->n, 100 * median, 100 * max, t->failed, 100 * a->tolerance, verdict);
     return t->failed ? SBM_CHECK_FAILED : SBM_OK;
 }
@@ -262,6 +273,7 @@ static int validate_all(const struct validate_args *a, const struct sbm_points *
         fprintf(stderr, "sb_model: validate: %zu of %zu curves not validated (above)\n", skipped, n_groups);
     if (rc == SBM_OK)
         rc = summarize(a, t, skipped);
+    free(t->err);
     free(t);
     free(sorted);
     free(order);

@@ -64,4 +64,12 @@ check "validate --system on allreduce + allgather: the allgather curve named, no
 "$M" validate "$TMP/ring4.jsonl" --system nope >"$TMP/out" 2>"$TMP/err"; rc=$?
 check "validate --system nope: exit 2 (got $rc), one line, no table" sh -c \
   "[ $rc -eq 2 ] && [ ! -s '$TMP/out' ] && [ \$(wc -l <'$TMP/err') -eq 1 ] && grep -q \"unknown system 'nope'\" '$TMP/err'"
+
+# validate counts every checked size, however many (a fixed table of 4096 dropped the rest from
+# the verdict: a miss beyond it said "pass"): 4200 sizes, each 50% off the fit
+awk 'BEGIN { for (k = 1; k <= 4200; k++)
+  printf "{\"type\":\"result\",\"collective\":\"allreduce\",\"backend\":\"mpi\",\"memory\":\"host\",\"ranks\":4,\"bytes\":%d,\"time_us\":{\"median\":%.6f}}\n", 1024 * k, 1.5 * (12 + 0.00015 * 1024 * k) }' >"$TMP/many.jsonl"
+"$M" validate "$TMP/many.jsonl" --params "$TMP/fit4.json" --json >"$TMP/out" 2>"$TMP/err"; rc=$?
+check "validate on 4200 checked sizes: exit 1 (got $rc), all 4200 checked and failed" sh -c \
+  "[ $rc -eq 1 ] && jq -s -e '.[-1] | .type == \"summary\" and .checked == 4200 and .failed == 4200' '$TMP/out' >/dev/null"
 done_testing
