@@ -72,4 +72,10 @@ awk 'BEGIN { for (k = 1; k <= 4200; k++)
 "$M" validate "$TMP/many.jsonl" --params "$TMP/fit4.json" --json >"$TMP/out" 2>"$TMP/err"; rc=$?
 check "validate on 4200 checked sizes: exit 1 (got $rc), all 4200 checked and failed" sh -c \
   "[ $rc -eq 1 ] && jq -s -e '.[-1] | .type == \"summary\" and .checked == 4200 and .failed == 4200' '$TMP/out' >/dev/null"
+
+# size prints a count with every digit (%.4g printed 10369 GPUs as 1.037e+04, 25920 switches
+# as 2.592e+04)
+"$M" size --system gb200-nvl72 --gpus 746496 --tiers 3 >"$TMP/out"
+check "size text: 746496 GPUs and 25920 switches in full" sh -c \
+  "grep -q 'GPUs on the scale-out fabric  *746496 GPUs' '$TMP/out' && grep -q 'scale-out switches  *25920 switches' '$TMP/out'"
 done_testing
