@@ -162,6 +162,10 @@ static void print_prediction(const struct predict_args *a, const struct sbm_pred
                               "nodes", a->domains, "bytes", (json_int_t)p->bytes, "time_us",
                               p->time_us, "algbw_gbps", p->algbw_gbps, "busbw_gbps", p->busbw_gbps,
                               "algorithm", sbm_algorithm_name(p->algorithm));
+        if (p->time_us == 0) { /* one rank: nothing moves, no bandwidth to speak of */
+            json_object_set_new(o, "algbw_gbps", json_null());
+            json_object_set_new(o, "busbw_gbps", json_null());
+        }
         if (a->fit_max > 0)
             json_object_set_new(o, "extrapolated", json_boolean(extrapolated(a, p->bytes)));
         sbm_cli_print_json(o);
@@ -171,8 +175,11 @@ static void print_prediction(const struct predict_args *a, const struct sbm_pred
     sbm_format_bytes(p->bytes, size, sizeof size);
     sbm_format_bytes(a->fit_min, lo, sizeof lo);
     sbm_format_bytes(a->fit_max, hi, sizeof hi);
-    printf("%12s %14.2f %12.2f %12.2f  %s", size, p->time_us, p->algbw_gbps, p->busbw_gbps,
-           sbm_algorithm_name(p->algorithm));
+    if (p->time_us == 0)
+        printf("%12s %14.2f %12s %12s  %s", size, p->time_us, "-", "-", sbm_algorithm_name(p->algorithm));
+    else
+        printf("%12s %14.2f %12.2f %12.2f  %s", size, p->time_us, p->algbw_gbps, p->busbw_gbps,
+               sbm_algorithm_name(p->algorithm));
     if (extrapolated(a, p->bytes))
         printf("  (extrapolated: the fit holds on %s..%s)", lo, hi);
     putchar('\n');

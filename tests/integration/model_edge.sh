@@ -78,4 +78,11 @@ check "validate on 4200 checked sizes: exit 1 (got $rc), all 4200 checked and fa
 "$M" size --system gb200-nvl72 --gpus 746496 --tiers 3 >"$TMP/out"
 check "size text: 746496 GPUs and 25920 switches in full" sh -c \
   "grep -q 'GPUs on the scale-out fabric  *746496 GPUs' '$TMP/out' && grep -q 'scale-out switches  *25920 switches' '$TMP/out'"
+
+# predict on 1 rank: time 0 (nothing moves) and no bandwidth, rather than an algbw of 0 GB/s
+"$M" predict --system dgx-h200 --collective allreduce --ranks 1 --bytes 1G --algorithm all --json >"$TMP/out"
+check "predict on 1 rank: time 0, algbw and busbw null, for every algorithm" \
+  jqs 'length == 6 and all(.time_us == 0 and .algbw_gbps == null and .busbw_gbps == null)' "$TMP/out"
+check "predict on 1 rank, text: '-' for the bandwidths" sh -c \
+  "'$M' predict --system dgx-h200 --collective alltoall --ranks 1 --bytes 1G | tail -1 | grep -q '0.00  *-  *-  *pairwise'"
 done_testing
