@@ -94,30 +94,33 @@ static int fit_here(const struct sbm_point *sorted, const size_t *starts, size_t
                         first->collective, first->ranks);
 }
 
+/* The system's prediction for P; an error (no cost model for the collective, a placement the
+ * model cannot split, an algorithm that does not apply) in ERR, not printed. */
 static int predict_with_system(const struct validate_args *a, const struct sbm_point *p,
-                               double *predicted)
+                               double *predicted, struct sbm_error *err)
 {
     struct sbm_catalog cat;
     struct sbm_system sys;
     struct sbm_fabric f;
-    struct sbm_error err;
     enum sbm_collective c;
     enum sbm_algorithm alg = SBM_BEST;
     if (a->algorithm)
         sbm_algorithm_parse(a->algorithm, &alg);
     if (sbm_collective_parse(p->collective, &c) != 0)
-        return sbm_cli_fail("validate: no model for collective '%s'", p->collective);
-    if (sbm_cli_load_catalog(a->dir, &cat) != SBM_OK)
-        return SBM_BAD_INPUT;
-    int rc = sbm_system_resolve(&cat, a->system, &sys, &err);
+        return sbm_error_set(err, "no cost model for %s (allreduce and alltoall have one)", p->collective);
+    int rc = sbm_catalog_load(a->dir ? a->dir : SBM_DEFAULT_CATALOG, &cat, err);
+    if (rc != SBM_OK)
+        return rc;
+    rc = sbm_system_resolve(&cat, a->system, &sys, err);
     if (rc == SBM_OK)
-        rc = sbm_fabric_from_system(&sys, p->ranks, sbm_domains_of_job(&sys, p->ranks, p->nodes), &f, &err);
+        rc = sbm_fabric_from_system(&sys, p->ranks, sbm_domains_of_job(&sys, p->ranks, p->nodes), &f, err);
     sbm_catalog_free(&cat);
     struct sbm_prediction pred = {0};
     if (rc == SBM_OK && sbm_predict(c, alg, &f, p->bytes, &pred) != 0)
-        rc = sbm_error_set(&err, "validate: algorithm does not apply to %s", p->collective);
+        rc = sbm_error_set(err, "algorithm %s does not apply to %s on %s", sbm_algorithm_name(alg),
+                           p->collective, a->system);
     *predicted = pred.time_us;
-    return sbm_cli_report(rc, &err);
+    return rc;
 }
 
 static bool is_checked(const struct validate_args *a, const struct sbm_fit *fit,
@@ -165,7 +168,8 @@ static int report_row(const struct validate_args *a, const struct sbm_point *p, 
     return SBM_OK;
 }
 
-/* A curve the parameters have no fit for (a curve the fit left out): said, skipped, counted. */
+/* A curve the parameters have no fit for (a curve the fit left out), or one the system's model
+ * cannot predict: said, skipped, counted. */
 enum { CURVE_NOT_VALIDATED = -1 };
 
 static int validate_curve(const struct validate_args *a, const struct sbm_params *params,
@@ -177,11 +181,12 @@ static int validate_curve(const struct validate_args *a, const struct sbm_params
     const struct sbm_fit *use = &fit;
     if (a->have_fit_on && fit_here(sorted, starts, n_groups, g, a, &fit) != SBM_OK)
         return SBM_BAD_INPUT;
-    enum sbm_collective modelled;
-    if (a->system && sbm_collective_parse(first->collective, &modelled) != 0) {
+    struct sbm_error err;
+    double probe;
+    if (a->system && predict_with_system(a, first, &probe, &err) != SBM_OK) {
         char what[160];
         sbm_point_describe_group(first, what, sizeof what);
-        sbm_cli_fail("validate: not validated: no cost model for %s (allreduce and alltoall have one)", what);
+        sbm_cli_fail("validate: not validated: %s: %s", what, err.msg);
         return CURVE_NOT_VALIDATED;
     }
     if (a->params && !(use = sbm_params_find_curve(params, first))) {
@@ -199,8 +204,8 @@ static int validate_curve(const struct validate_args *a, const struct sbm_params
     for (size_t i = starts[g]; i < starts[g + 1]; i++) {
         double predicted = 0;
         if (a->system) {
-            if (predict_with_system(a, &sorted[i], &predicted) != SBM_OK)
-                return SBM_BAD_INPUT;
+            if (predict_with_system(a, &sorted[i], &predicted, &err) != SBM_OK)
+                return sbm_cli_report(SBM_BAD_INPUT, &err);
         } else {
             predicted = sbm_fit_predict_us(use, sorted[i].ranks, sorted[i].bytes);
         }

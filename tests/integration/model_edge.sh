@@ -58,7 +58,7 @@ check "predict --params --nodes 2 hierarchical: 228.61 us by hand (got $t)" \
 cat "$TMP/ring4.jsonl" "$TMP/ag4.jsonl" >"$TMP/mixed.jsonl"
 "$M" validate "$TMP/mixed.jsonl" --system dgx-h100 --json >"$TMP/out" 2>"$TMP/err"; rc=$?
 check "validate --system on allreduce + allgather: the allgather curve named, not validated (exit $rc)" sh -c \
-  "[ $rc -ne 2 ] && grep -q 'not validated: no cost model for allgather' '$TMP/err' &&
+  "[ $rc -ne 2 ] && grep -q 'not validated: allgather .*: no cost model for allgather' '$TMP/err' &&
    jq -s -e '[.[] | select(.type == \"row\")] | length == 14 and all(.collective == \"allreduce\")' '$TMP/out' >/dev/null &&
    jq -s -e '.[-1].curves_not_validated == 1' '$TMP/out' >/dev/null"
 "$M" validate "$TMP/ring4.jsonl" --system nope >"$TMP/out" 2>"$TMP/err"; rc=$?
@@ -85,4 +85,12 @@ check "predict on 1 rank: time 0, algbw and busbw null, for every algorithm" \
   jqs 'length == 6 and all(.time_us == 0 and .algbw_gbps == null and .busbw_gbps == null)' "$TMP/out"
 check "predict on 1 rank, text: '-' for the bandwidths" sh -c \
   "'$M' predict --system dgx-h200 --collective alltoall --ranks 1 --bytes 1G | tail -1 | grep -q '0.00  *-  *-  *pairwise'"
+
+# validate --system on a placement the model cannot split (3 ranks on 2 nodes: 2 + 1) leaves that
+# curve out, named, and validates the others (it stopped the whole run with exit 2)
+jq -c '.ranks = 3 | .nodes = 2' "$TMP/ring4.jsonl" | cat - "$TMP/ring4.jsonl" >"$TMP/uneven.jsonl"
+"$M" validate "$TMP/uneven.jsonl" --system dgx-h100 --json >"$TMP/out" 2>"$TMP/err"; rc=$?
+check "validate --system, 3 ranks on 2 nodes: named, left out, the 4-rank curve validated (exit $rc)" sh -c \
+  "[ $rc -ne 2 ] && grep -q 'not validated: allreduce .* p=3 nodes=2: 3 ranks do not split evenly over 2' '$TMP/err' &&
+   jq -s -e '[.[] | select(.type == \"row\")] | length == 14 and all(.ranks == 4)' '$TMP/out' >/dev/null"
 done_testing
