@@ -28,6 +28,8 @@ refuse "invalid --bytes '1X'" predict --system dgx-h100 --collective allreduce -
 refuse "invalid --collective 'bcast'" predict --system dgx-h100 --collective bcast --ranks 8 --bytes 1M
 refuse "does not apply to alltoall" predict --system dgx-h100 --collective alltoall --algorithm ring --ranks 8 --bytes 1M
 refuse "exceed dgx-h100's domain of 8" predict --system dgx-h100 --collective allreduce --ranks 16 --nodes 1 --bytes 1M
+refuse "65544 ranks need 65544 scale-out ports: more than a 3-tier fat tree of qm9700" predict --system dgx-h100 --collective allreduce --ranks 65544 --bytes 1M
+refuse "more than a 3-tier fat tree of qm9700" predict --system dgx-h200 --collective alltoall --ranks 1000000000 --bytes 1M
 refuse "exactly one of --bytes" predict --system dgx-h100 --collective allreduce --ranks 8
 refuse "invalid -f '2abc'" predict --system dgx-h100 --collective allreduce --ranks 8 --sweep -f 2abc
 refuse "invalid -f 'inf'" predict --system dgx-h100 --collective allreduce --ranks 8 --sweep -f inf

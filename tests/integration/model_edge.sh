@@ -93,4 +93,8 @@ jq -c '.ranks = 3 | .nodes = 2' "$TMP/ring4.jsonl" | cat - "$TMP/ring4.jsonl" >"
 check "validate --system, 3 ranks on 2 nodes: named, left out, the 4-rank curve validated (exit $rc)" sh -c \
   "[ $rc -ne 2 ] && grep -q 'not validated: allreduce .* p=3 nodes=2: 3 ranks do not split evenly over 2' '$TMP/err' &&
    jq -s -e '[.[] | select(.type == \"row\")] | length == 14 and all(.ranks == 4)' '$TMP/out' >/dev/null"
+
+# the largest job a 3-tier QM9700 fat tree holds (64^3/4 = 65536 ports) is still predicted
+check "predict 65536 ranks on dgx-h100 (8192 domains, the 3-tier limit): exit 0" sh -c \
+  "'$M' predict --system dgx-h100 --collective allreduce --ranks 65536 --bytes 1M >/dev/null"
 done_testing
