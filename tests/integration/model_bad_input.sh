@@ -30,6 +30,8 @@ refuse "does not apply to alltoall" predict --system dgx-h100 --collective allto
 refuse "exceed dgx-h100's domain of 8" predict --system dgx-h100 --collective allreduce --ranks 16 --nodes 1 --bytes 1M
 refuse "65544 ranks need 65544 scale-out ports: more than a 3-tier fat tree of qm9700" predict --system dgx-h100 --collective allreduce --ranks 65544 --bytes 1M
 refuse "more than a 3-tier fat tree of qm9700" predict --system dgx-h200 --collective alltoall --ranks 1000000000 --bytes 1M
+refuse "invalid --chips (a whole number >= 1) '2.5'" demand --system dgx-h100 --chips 2.5
+refuse "= 0.00167: buys no chip" demand --system gb200-nvl576 --capex 100 --chip-share 0.5 --usd-per-chip 30000
 refuse "exactly one of --bytes" predict --system dgx-h100 --collective allreduce --ranks 8
 refuse "invalid -f '2abc'" predict --system dgx-h100 --collective allreduce --ranks 8 --sweep -f 2abc
 refuse "invalid -f 'inf'" predict --system dgx-h100 --collective allreduce --ranks 8 --sweep -f inf
