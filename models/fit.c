@@ -171,16 +171,25 @@ static int fit_range(const struct sbm_point *pts, size_t lo, size_t hi, struct s
     return sbm_fit_line(x, y, hi - lo, l);
 }
 
-/* The longest run of consecutive sizes (at least 3) whose own fit grows with size and keeps
- * every residual within the tolerance; on a tie the run of larger sizes (the bandwidth
- * regime) wins. */
+/* Distinct sizes among pts[lo..hi) (sorted by size: repeats of one size are adjacent). */
+static size_t distinct_sizes(const struct sbm_point *pts, size_t lo, size_t hi)
+{
+    size_t n = 0;
+    for (size_t i = lo; i < hi; i++)
+        n += i == lo || pts[i].bytes != pts[i - 1].bytes;
+    return n;
+}
+
+/* The longest run of consecutive sizes (at least 3 distinct ones: a size measured twice, two
+ * files of one curve, counts once) whose own fit grows with size and keeps every residual
+ * within the tolerance; on a tie the run of larger sizes (the bandwidth regime) wins. */
 static int choose_range(const struct sbm_point *pts, size_t n, double tol, size_t *lo, size_t *hi)
 {
     size_t best_len = 0;
     for (size_t a = 0; a < n; a++)
         for (size_t b = a + 3; b <= n; b++) {
             struct sbm_line l;
-            if (b - a >= best_len && fit_range(pts, a, b, &l) == 0 &&
+            if (b - a >= best_len && distinct_sizes(pts, a, b) >= 3 && fit_range(pts, a, b, &l) == 0 &&
                 grows(&l, pts[a].bytes, pts[b - 1].bytes, min_time(pts, a, b), tol) &&
                 within_tolerance(&l, pts, a, b, tol)) {
                 best_len = b - a;

@@ -97,4 +97,14 @@ check "validate --system, 3 ranks on 2 nodes: named, left out, the 4-rank curve 
 # the largest job a 3-tier QM9700 fat tree holds (64^3/4 = 65536 ports) is still predicted
 check "predict 65536 ranks on dgx-h100 (8192 domains, the 3-tier limit): exit 0" sh -c \
   "'$M' predict --system dgx-h100 --collective allreduce --ranks 65536 --bytes 1M >/dev/null"
+
+# fit on a curve read twice (the same file given twice, or two runs): a size measured twice is
+# one size; 3 distinct sizes are needed, not 3 points
+cat "$TMP/ring4.jsonl" "$TMP/ring4.jsonl" >"$TMP/twice.jsonl"
+check "fit on a curve given twice: 'fit on 14 sizes (28 points)'" sh -c \
+  "'$M' fit '$TMP/twice.jsonl' | grep -q 'fit on 14 sizes (28 points) 1K..8M'"
+{ tail -2 "$TMP/ring4.jsonl"; tail -2 "$TMP/ring4.jsonl"; } >"$TMP/two-sizes.jsonl"
+"$M" fit "$TMP/two-sizes.jsonl" >"$TMP/out" 2>"$TMP/err"; rc=$?
+check "fit on 2 sizes measured twice each: not fitted, exit 2 (got $rc)" sh -c \
+  "[ $rc -eq 2 ] && grep -q 'no 3 consecutive sizes' '$TMP/err'"
 done_testing
