@@ -220,7 +220,8 @@ int sbm_cmd_predict(int argc, char **argv)
                "bytes", "time_us", "algbw_GB/s", "busbw_GB/s", "algorithm");
     if (!a.sweep)
         predict_size(&a, &f, a.bytes);
-    for (double n = a.min_bytes; a.sweep && n <= a.max_bytes; n *= a.factor)
+    /* whole bytes, as the benchmarks' sweep (-b 3 -f 1.5: 3, 4, 6, 9, ...), always growing */
+    for (double n = a.min_bytes; a.sweep && n <= a.max_bytes; n = fmax(floor(n * a.factor), n + 1))
         predict_size(&a, &f, n);
     return SBM_OK;
 }

@@ -107,4 +107,11 @@ check "fit on a curve given twice: 'fit on 14 sizes (28 points)'" sh -c \
 "$M" fit "$TMP/two-sizes.jsonl" >"$TMP/out" 2>"$TMP/err"; rc=$?
 check "fit on 2 sizes measured twice each: not fitted, exit 2 (got $rc)" sh -c \
   "[ $rc -eq 2 ] && grep -q 'no 3 consecutive sizes' '$TMP/err'"
+
+# a sweep by a fractional factor stays on whole bytes: the time is computed for the size printed
+"$M" predict --system dgx-h200 --collective allreduce --ranks 8 --algorithm ring --sweep -b 3 -e 20 -f 1.5 --json >"$TMP/out"
+"$M" predict --system dgx-h200 --collective allreduce --ranks 8 --algorithm ring --bytes 4 --json >"$TMP/four"
+check "predict --sweep -b 3 -f 1.5: sizes 3 4 6 9 13 19, and the 4-byte time is that of --bytes 4" sh -c \
+  "jq -s -e 'map(.bytes) == [3, 4, 6, 9, 13, 19]' '$TMP/out' >/dev/null &&
+   [ \"\$(jq -s '.[1].time_us' '$TMP/out')\" = \"\$(jq '.time_us' '$TMP/four')\" ]"
 done_testing
