@@ -126,6 +126,8 @@ int sbm_params_load(const char *path, struct sbm_params *params, struct sbm_erro
     memset(params, 0, sizeof *params);
     json_error_t jerr;
     json_t *doc = json_load_file(path, 0, &jerr);
+    if (!doc && jerr.line < 1) /* not read at all (jansson's line -1) */
+        return sbm_error_set(err, "cannot read parameters file '%s': %s", path, jerr.text);
     if (!doc)
         return sbm_error_set(err, "%s:%d: invalid JSON: %s", path, jerr.line, jerr.text);
     json_t *list = json_object_get(doc, "fits");

@@ -63,6 +63,7 @@ refuse "nomedian.jsonl:1: result record lacks a valid 'time_us.median'" fit "$TM
 refuse "cannot read results file" fit "$TMP/missing.jsonl"
 refuse "bad.jsonl:3: invalid JSON" validate "$TMP/bad.jsonl" --system dgx-h100
 refuse "exactly one of --params, --system and --fit-on" validate "$TMP/nomedian.jsonl"
+refuse "cannot read parameters file '$TMP/none.json'" predict --params "$TMP/none.json" --collective allreduce --ranks 2 --bytes 1M
 refuse "not a parameters file" predict --params "$TMP/params.json" --collective allreduce --ranks 2 --bytes 1M
 refuse "invalid --tolerance '0'" validate "$TMP/bad.jsonl" --system dgx-h100 --tolerance 0
 refuse "unknown rule 'R99'" rules --rule R99
