@@ -51,7 +51,7 @@ static int parse_args(int argc, char **argv, struct demand_args *a)
         case 'C': a->dir = optarg; break;
         case 's': a->system = optarg; break;
         case 'j': a->json = true; break;
-        case 'n': bad = parse_number(optarg, 1, &a->chips); break;
+        case 'n': bad = parse_number(optarg, 1, &a->chips) || a->chips != floor(a->chips) || a->chips > 1e15; break;
         case 'm': bad = parse_number(optarg, 1, &a->module_gbit_s); break;
         case 'c': bad = parse_number(optarg, 1, &a->capex); break;
         case 'f': bad = parse_number(optarg, 1e-9, &a->chip_share) || a->chip_share > 1; break;
@@ -59,7 +59,7 @@ static int parse_args(int argc, char **argv, struct demand_args *a)
         default: return sbm_cli_fail("demand: unknown option or missing value '%s'", argv[optind - 1]);
         }
         if (bad)
-            return sbm_cli_fail("demand: invalid --%s '%s'", c == 'n' ? "chips" : c == 'm' ? "module-gbps" : c == 'c' ? "capex" : c == 'f' ? "chip-share (0 to 1)" : "usd-per-chip", optarg);
+            return sbm_cli_fail("demand: invalid --%s '%s'", c == 'n' ? "chips" " (a whole number >= 1)" : c == 'm' ? "module-gbps" : c == 'c' ? "capex" : c == 'f' ? "chip-share (0 to 1)" : "usd-per-chip", optarg);
     }
     if (optind < argc)
         return sbm_cli_fail("demand: unexpected argument '%s'", argv[optind]);
@@ -105,6 +105,9 @@ int sbm_cmd_demand(int argc, char **argv)
         return sbm_cli_report(SBM_BAD_INPUT, &err);
 
     double chips = a.chips ? a.chips : a.capex ? floor(a.capex * a.chip_share / a.usd_per_chip) : sys.up.domain_gpus;
+    if (chips < 1)
+        return sbm_cli_fail("demand: --capex %g x --chip-share %g / --usd-per-chip %g = %.3g: buys no chip",
+                            a.capex, a.chip_share, a.usd_per_chip, a.capex * a.chip_share / a.usd_per_chip);
     double gbit = sbm_system_up_line_gbytes_s(&sys) * 8;
     double per_tier = 2 * gbit / a.module_gbit_s;
     double per_chip = per_tier * optical, literal = per_tier * sys.up.tiers;

@@ -66,9 +66,15 @@ static void print_fit_table(const struct sbm_fit *f)
     sbm_point_describe_group(&f->group, what, sizeof what);
     sbm_format_bytes(f->min_bytes, lo, sizeof lo);
     sbm_format_bytes(f->max_bytes, hi, sizeof hi);
-    printf("\n%s\n  %s: alpha %.4g us, bandwidth %.4g GB/s, gamma %s, R^2 %.4f, fit on %zu sizes "
+    size_t sizes = 0; /* distinct: a size measured twice is one size, two points */
+    for (size_t k = 0; k < f->n_used; k++)
+        sizes += k == 0 || f->sizes_used[k] != f->sizes_used[k - 1];
+    char points[48] = "";
+    if (sizes != f->n_used)
+        snprintf(points, sizeof points, " (%zu points)", f->n_used);
+    printf("\n%s\n  %s: alpha %.4g us, bandwidth %.4g GB/s, gamma %s, R^2 %.4f, fit on %zu sizes%s "
            "%s..%s\n", what, f->algorithm, f->alpha_us, f->bandwidth_gbps,
-           f->gamma_gbps > 0 ? "fitted" : "not fitted (folded into beta)", f->line.r2, f->n_used, lo, hi);
+           f->gamma_gbps > 0 ? "fitted" : "not fitted (folded into beta)", f->line.r2, sizes, points, lo, hi);
     printf("  %12s %12s %12s %9s\n", "bytes", "measured_us", "fitted_us", "residual");
     for (size_t i = 0; i < f->n_all; i++) {
         char size[16];

@@ -170,8 +170,12 @@ static double pick_size(const struct pair_recs *r, size_t wanted, int largest)
 static int build_matrix(const struct pair_recs *r, double bw_bytes, double lat_bytes, struct sbm_pairs_matrix *m)
 {
     int n = 0;
-    for (size_t k = 0; k < r->n; k++)
-        n = r->v[k].a + 1 > n ? r->v[k].a + 1 : r->v[k].b + 1 > n ? r->v[k].b + 1 : n;
+    for (size_t k = 0; k < r->n; k++) { /* the highest member number, on either side */
+        if (r->v[k].a + 1 > n)
+            n = r->v[k].a + 1;
+        if (r->v[k].b + 1 > n)
+            n = r->v[k].b + 1;
+    }
     if (sbm_pairs_matrix_init(m, n) != 0)
         return sbm_cli_fail("pairs: out of memory for %d members", n);
     for (size_t k = 0; k < r->n; k++) {

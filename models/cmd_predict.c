@@ -1,7 +1,9 @@
 /* sb_model predict: time, algbw and busbw of AllReduce or AllToAll on a catalog system, or on
  * a fabric described by fitted parameters (--params). */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -52,7 +54,12 @@ static int parse_option(int c, struct predict_args *a)
     case 'B': return sbm_parse_bytes(optarg, &a->bytes) ? sbm_cli_fail("predict: invalid --bytes '%s'", optarg) : 0;
     case 'b': return sbm_parse_bytes(optarg, &a->min_bytes) ? sbm_cli_fail("predict: invalid -b '%s'", optarg) : 0;
     case 'e': return sbm_parse_bytes(optarg, &a->max_bytes) ? sbm_cli_fail("predict: invalid -e '%s'", optarg) : 0;
-    case 'f': return sscanf(optarg, "%lf", &a->factor) != 1 || a->factor <= 1 ? sbm_cli_fail("predict: invalid -f '%s'", optarg) : 0;
+    case 'f': {
+        char *end = NULL;
+        a->factor = strtod(optarg, &end);
+        return end == optarg || *end || !isfinite(a->factor) || a->factor <= 1
+                   ? sbm_cli_fail("predict: invalid -f '%s' (a factor above 1, e.g. 2)", optarg) : 0;
+    }
     default: return sbm_cli_fail("predict: unknown option or missing value '%s'", optarg ? optarg : "?");
     }
 }
@@ -123,6 +130,8 @@ static int build_fabric(struct predict_args *a, struct sbm_fabric *f, char *labe
                                                     a->ranks, NULL, NULL);
         if (fit) {
             sbm_fabric_use_fit(f, fit);
+            if (!a->system) /* the fitted tier is the whole fabric, between domains too */
+                f->inter = f->intra;
             a->fit_min = fit->min_bytes;
             a->fit_max = fit->max_bytes;
             if (!a->algorithm_given) /* the algorithm the fit was mapped through */
@@ -153,6 +162,10 @@ static void print_prediction(const struct predict_args *a, const struct sbm_pred
                               "nodes", a->domains, "bytes", (json_int_t)p->bytes, "time_us",
                               p->time_us, "algbw_gbps", p->algbw_gbps, "busbw_gbps", p->busbw_gbps,
                               "algorithm", sbm_algorithm_name(p->algorithm));
+        if (p->time_us == 0) { /* one rank: nothing moves, no bandwidth to speak of */
+            json_object_set_new(o, "algbw_gbps", json_null());
+            json_object_set_new(o, "busbw_gbps", json_null());
+        }
         if (a->fit_max > 0)
             json_object_set_new(o, "extrapolated", json_boolean(extrapolated(a, p->bytes)));
         sbm_cli_print_json(o);
@@ -162,8 +175,11 @@ static void print_prediction(const struct predict_args *a, const struct sbm_pred
     sbm_format_bytes(p->bytes, size, sizeof size);
     sbm_format_bytes(a->fit_min, lo, sizeof lo);
     sbm_format_bytes(a->fit_max, hi, sizeof hi);
-    printf("%12s %14.2f %12.2f %12.2f  %s", size, p->time_us, p->algbw_gbps, p->busbw_gbps,
-           sbm_algorithm_name(p->algorithm));
+    if (p->time_us == 0)
+        printf("%12s %14.2f %12s %12s  %s", size, p->time_us, "-", "-", sbm_algorithm_name(p->algorithm));
+    else
+        printf("%12s %14.2f %12.2f %12.2f  %s", size, p->time_us, p->algbw_gbps, p->busbw_gbps,
+               sbm_algorithm_name(p->algorithm));
     if (extrapolated(a, p->bytes))
         printf("  (extrapolated: the fit holds on %s..%s)", lo, hi);
     putchar('\n');
@@ -204,7 +220,8 @@ int sbm_cmd_predict(int argc, char **argv)
                "bytes", "time_us", "algbw_GB/s", "busbw_GB/s", "algorithm");
     if (!a.sweep)
         predict_size(&a, &f, a.bytes);
-    for (double n = a.min_bytes; a.sweep && n <= a.max_bytes; n *= a.factor)
+    /* whole bytes, as the benchmarks' sweep (-b 3 -f 1.5: 3, 4, 6, 9, ...), always growing */
+    for (double n = a.min_bytes; a.sweep && n <= a.max_bytes; n = fmax(floor(n * a.factor), n + 1))
         predict_size(&a, &f, n);
     return SBM_OK;
 }

@@ -1,5 +1,6 @@
 /* sb_model size: the scale-up and scale-out fabrics of a system, derived from ports and rates. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -24,6 +25,8 @@ static void print_quantity(const char *fabric, const struct sbm_quantity *q, boo
     }
     if (q->text[0])
         printf("  %-48s %12s      %s\n", q->label, q->text, q->arithmetic);
+    else if (q->value == floor(q->value) && fabs(q->value) < 1e15) /* a count: every digit */
+        printf("  %-48s %12.0f %-10s %s\n", q->label, q->value, q->unit, q->arithmetic);
     else
         printf("  %-48s %12.4g %-10s %s\n", q->label, q->value, q->unit, q->arithmetic);
 }

@@ -27,8 +27,9 @@ struct validate_args {
 };
 
 struct tally {
-    double err[4096];
-    int n, failed;
+    double *err; /* |relative error| of every checked size */
+    size_t n, cap;
+    int failed;
 };
 
 static int parse_args(int argc, char **argv, struct validate_args *a)
@@ -93,30 +94,33 @@ static int fit_here(const struct sbm_point *sorted, const size_t *starts, size_t
                         first->collective, first->ranks);
 }
 
+/* The system's prediction for P; an error (no cost model for the collective, a placement the
+ * model cannot split, an algorithm that does not apply) in ERR, not printed. */
 static int predict_with_system(const struct validate_args *a, const struct sbm_point *p,
-                               double *predicted)
+                               double *predicted, struct sbm_error *err)
 {
     struct sbm_catalog cat;
     struct sbm_system sys;
     struct sbm_fabric f;
-    struct sbm_error err;
     enum sbm_collective c;
     enum sbm_algorithm alg = SBM_BEST;
     if (a->algorithm)
         sbm_algorithm_parse(a->algorithm, &alg);
     if (sbm_collective_parse(p->collective, &c) != 0)
-        return sbm_cli_fail("validate: no model for collective '%s'", p->collective);
-    if (sbm_cli_load_catalog(a->dir, &cat) != SBM_OK)
-        return SBM_BAD_INPUT;
-    int rc = sbm_system_resolve(&cat, a->system, &sys, &err);
+        return sbm_error_set(err, "no cost model for %s (allreduce and alltoall have one)", p->collective);
+    int rc = sbm_catalog_load(a->dir ? a->dir : SBM_DEFAULT_CATALOG, &cat, err);
+    if (rc != SBM_OK)
+        return rc;
+    rc = sbm_system_resolve(&cat, a->system, &sys, err);
     if (rc == SBM_OK)
-        rc = sbm_fabric_from_system(&sys, p->ranks, sbm_domains_of_job(&sys, p->ranks, p->nodes), &f, &err);
+        rc = sbm_fabric_from_system(&sys, p->ranks, sbm_domains_of_job(&sys, p->ranks, p->nodes), &f, err);
     sbm_catalog_free(&cat);
     struct sbm_prediction pred = {0};
     if (rc == SBM_OK && sbm_predict(c, alg, &f, p->bytes, &pred) != 0)
-        rc = sbm_error_set(&err, "validate: algorithm does not apply to %s", p->collective);
+        rc = sbm_error_set(err, "algorithm %s does not apply to %s on %s", sbm_algorithm_name(alg),
+                           p->collective, a->system);
     *predicted = pred.time_us;
-    return sbm_cli_report(rc, &err);
+    return rc;
 }
 
 static bool is_checked(const struct validate_args *a, const struct sbm_fit *fit,
@@ -131,12 +135,20 @@ static bool is_checked(const struct validate_args *a, const struct sbm_fit *fit,
     return true;
 }
 
-static void report_row(const struct validate_args *a, const struct sbm_point *p, double predicted,
-                       bool checked, struct tally *t)
+static int report_row(const struct validate_args *a, const struct sbm_point *p, double predicted,
+                      bool checked, struct tally *t)
 {
     double rel = (predicted - p->median_us) / p->median_us;
     bool within = fabs(rel) <= a->tolerance;
-    if (checked && t->n < (int)(sizeof t->err / sizeof t->err[0])) {
+    if (checked) {
+        if (t->n == t->cap) {
+            size_t cap = t->cap ? 2 * t->cap : 256;
+            double *grown = realloc(t->err, cap * sizeof *grown);
+            if (!grown)
+                return sbm_cli_fail("validate: out of memory");
+            t->err = grown;
+            t->cap = cap;
+        }
         t->err[t->n++] = fabs(rel);
         t->failed += !within;
     }
@@ -147,15 +159,17 @@ static void report_row(const struct validate_args *a, const struct sbm_point *p,
                                      "nodes", p->nodes, "bytes", (json_int_t)p->bytes, "measured_us",
                                      p->median_us, "predicted_us", predicted, "relative_error", rel,
                                      "checked", checked, "within_tolerance", within));
-        return;
+        return SBM_OK;
     }
     char size[16];
     sbm_format_bytes(p->bytes, size, sizeof size);
     printf("  %12s %12.2f %12.2f %+8.1f%%  %s\n", size, p->median_us, predicted, 100 * rel,
            !checked ? "not checked" : within ? "ok" : "OUT OF TOLERANCE");
+    return SBM_OK;
 }
 
-/* A curve the parameters have no fit for (a curve the fit left out): said, skipped, counted. */
+/* A curve the parameters have no fit for (a curve the fit left out), or one the system's model
+ * cannot predict: said, skipped, counted. */
 enum { CURVE_NOT_VALIDATED = -1 };
 
 static int validate_curve(const struct validate_args *a, const struct sbm_params *params,
@@ -167,6 +181,14 @@ static int validate_curve(const struct validate_args *a, const struct sbm_params
     const struct sbm_fit *use = &fit;
     if (a->have_fit_on && fit_here(sorted, starts, n_groups, g, a, &fit) != SBM_OK)
         return SBM_BAD_INPUT;
+    struct sbm_error err;
+    double probe;
+    if (a->system && predict_with_system(a, first, &probe, &err) != SBM_OK) {
+        char what[160];
+        sbm_point_describe_group(first, what, sizeof what);
+        sbm_cli_fail("validate: not validated: %s: %s", what, err.msg);
+        return CURVE_NOT_VALIDATED;
+    }
     if (a->params && !(use = sbm_params_find_curve(params, first))) {
         char what[160];
         sbm_point_describe_group(first, what, sizeof what);
@@ -182,12 +204,13 @@ static int validate_curve(const struct validate_args *a, const struct sbm_params
     for (size_t i = starts[g]; i < starts[g + 1]; i++) {
         double predicted = 0;
         if (a->system) {
-            if (predict_with_system(a, &sorted[i], &predicted) != SBM_OK)
-                return SBM_BAD_INPUT;
+            if (predict_with_system(a, &sorted[i], &predicted, &err) != SBM_OK)
+                return sbm_cli_report(SBM_BAD_INPUT, &err);
         } else {
             predicted = sbm_fit_predict_us(use, sorted[i].ranks, sorted[i].bytes);
         }
-        report_row(a, &sorted[i], predicted, is_checked(a, use, &sorted[i]), t);
+        if (report_row(a, &sorted[i], predicted, is_checked(a, use, &sorted[i]), t) != SBM_OK)
+            return SBM_BAD_INPUT;
     }
     return SBM_OK;
 }
@@ -207,19 +230,34 @@ static int summarize(const struct validate_args *a, struct tally *t, size_t not_
     double max = t->err[t->n - 1];
     const char *verdict = t->failed ? "fail" : "pass";
     if (a->json)
-        sbm_cli_print_json(json_pack("{s:s, s:i, s:i, s:f, s:f, s:f, s:s, s:I}", "type", "summary",
-                                     "checked", t->n, "failed", t->failed, "tolerance", a->tolerance,
+        sbm_cli_print_json(json_pack("{s:s, s:I, s:i, s:f, s:f, s:f, s:s, s:I}", "type", "summary",
+                                     "checked", (json_int_t)t->n, "failed", t->failed, "tolerance", a->tolerance,
                                      "median_abs_error", median, "max_abs_error", max, "verdict", verdict,
                                      "curves_not_validated", (json_int_t)not_validated));
     else
-        printf("\n# checked %d sizes: median |error| %.1f%%, max |error| %.1f%%, %d beyond %.0f%%: %s\n",
+        printf("\n# checked %zu sizes: median |error| %.1f%%, max |error| %.1f%%, %d beyond %.0f%%: %s\n",
                t->n, 100 * median, 100 * max, t->failed, 100 * a->tolerance, verdict);
     return t->failed ? SBM_CHECK_FAILED : SBM_OK;
+}
+
+/* The catalog system exists: checked once, before any row is printed. */
+static int check_system(const struct validate_args *a)
+{
+    struct sbm_catalog cat;
+    struct sbm_system sys;
+    struct sbm_error err;
+    if (sbm_cli_load_catalog(a->dir, &cat) != SBM_OK)
+        return SBM_BAD_INPUT;
+    int rc = sbm_system_resolve(&cat, a->system, &sys, &err);
+    sbm_catalog_free(&cat);
+    return sbm_cli_report(rc, &err);
 }
 
 static int validate_all(const struct validate_args *a, const struct sbm_points *pts,
                         const struct sbm_params *params)
 {
+    if (a->system && check_system(a) != SBM_OK)
+        return SBM_BAD_INPUT;
     size_t *order, *starts, n_groups;
     if (sbm_points_group(pts, &order, &starts, &n_groups) != 0)
         return sbm_cli_fail("validate: out of memory");
@@ -240,6 +278,7 @@ static int validate_all(const struct validate_args *a, const struct sbm_points *
         fprintf(stderr, "sb_model: validate: %zu of %zu curves not validated (above)\n", skipped, n_groups);
     if (rc == SBM_OK)
         rc = summarize(a, t, skipped);
+    free(t->err);
     free(t);
     free(sorted);
     free(order);

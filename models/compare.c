@@ -43,11 +43,28 @@ static int get_number(json_t *obj, const char *key, double *dst)
     return isfinite(*dst) ? 0 : -1;
 }
 
-static int same_point(const struct sbc_point *a, const struct sbc_point *b)
+/* The same curve: every key but the size (an sb_pairs pair is a curve of its own). */
+static int same_curve(const struct sbc_point *a, const struct sbc_point *b)
 {
-    return a->bytes == b->bytes && a->in_place == b->in_place && a->ranks == b->ranks && a->nodes == b->nodes &&
+    return a->in_place == b->in_place && a->ranks == b->ranks && a->nodes == b->nodes &&
+           a->member == b->member && a->peer_member == b->peer_member && strcmp(a->level, b->level) == 0 &&
            strcmp(a->collective, b->collective) == 0 && strcmp(a->backend, b->backend) == 0 &&
            strcmp(a->memory, b->memory) == 0 && strcmp(a->dtype, b->dtype) == 0 && strcmp(a->op, b->op) == 0;
+}
+
+static int same_point(const struct sbc_point *a, const struct sbc_point *b)
+{
+    return a->bytes == b->bytes && same_curve(a, b);
+}
+
+/* sb_pairs' member or peer_member: absent -1, else a whole number >= 0 (-2: invalid). */
+static int member_of(json_t *rec, const char *key)
+{
+    json_t *v = json_object_get(rec, key);
+    if (!v)
+        return -1;
+    return json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 1000000000
+               ? (int)json_integer_value(v) : -2;
 }
 
 /* Fills P from one result record; returns the name of the first bad field, or NULL. */
@@ -79,6 +96,12 @@ static const char *point_from_json(json_t *rec, struct sbc_point *p)
             return "nodes";
         p->nodes = (int)json_integer_value(v);
     }
+    if (get_string(rec, "level", p->level, sizeof p->level, 0))
+        return "level";
+    if ((p->member = member_of(rec, "member")) < -1)
+        return "member";
+    if ((p->peer_member = member_of(rec, "peer_member")) < -1)
+        return "peer_member";
     v = json_object_get(rec, "bytes");
     if (!json_is_integer(v) || json_integer_value(v) < 0)
         return "bytes";
@@ -252,6 +275,16 @@ static void judge(struct sbc_row *row, const struct sbc_options *opt)
         row->verdict = SBC_MISSING;
         return;
     }
+    if (b->failed) { /* B measured nothing: no value to set beside A's */
+        row->b_value = NAN;
+        row->verdict = SBC_FAILED;
+        return;
+    }
+    if (a->failed || a->wrong > 0) { /* A measured nothing valid here: no expectation for B */
+        row->a_value = NAN;
+        row->verdict = b->wrong > 0 ? SBC_WRONG : SBC_NEW;
+        return;
+    }
     if (row->metric == SBC_BUSBW && !(row->a_value > 0)) { /* busbw 0: judge the time instead */
         row->metric = SBC_LATENCY;
         row->a_value = a->median_us;
@@ -273,9 +306,7 @@ static void judge(struct sbc_row *row, const struct sbc_options *opt)
     row->significant = r_lo > 1 || r_hi < 1; /* the intervals do not overlap */
     row->degradation_min = row->metric == SBC_LATENCY ? r_lo - 1 : 1 - 1 / r_lo;
     row->degradation_max = row->metric == SBC_LATENCY ? r_hi - 1 : 1 - 1 / r_hi;
-    if (b->failed)
-        row->verdict = SBC_FAILED;
-    else if (b->wrong > 0)
+    if (b->wrong > 0)
         row->verdict = SBC_WRONG;
     else if (row->degradation_min > row->tolerance)
         row->verdict = SBC_REGRESSION; /* worse than tolerance even at the intervals' best */
@@ -372,6 +403,11 @@ json_t *sbc_row_json(const struct sbc_row *row, const struct sbc_options *opt)
     json_object_set_new(o, "in_place", json_boolean(p->in_place));
     json_object_set_new(o, "ranks", json_integer(p->ranks));
     json_object_set_new(o, "nodes", json_integer(p->nodes));
+    if (p->member >= 0 || p->peer_member >= 0) { /* an sb_pairs pair */
+        json_object_set_new(o, "level", p->level[0] ? json_string(p->level) : json_null());
+        json_object_set_new(o, "member", json_integer(p->member));
+        json_object_set_new(o, "peer_member", json_integer(p->peer_member));
+    }
     json_object_set_new(o, "bytes", json_integer(p->bytes));
     json_object_set_new(o, "metric", json_string(row->metric == SBC_BUSBW ? "busbw" : "latency"));
     json_object_set_new(o, "unit", json_string(row->metric == SBC_BUSBW ? "GB/s" : "us"));
@@ -426,6 +462,8 @@ static const char *value_str(const struct sbc_point *p, enum sbc_metric m, char 
 {
     if (!p)
         return "-";
+    if (p->failed)
+        return "failed";
     double v = metric_value(p, m);
     if (isnan(p->ci_lo_us) || !(p->median_us > 0))
         snprintf(buf, len, "%.3g", v);
@@ -441,17 +479,11 @@ static void verdict_str(const struct sbc_row *row, char *buf, size_t len)
     case SBC_WRONG: snprintf(buf, len, "WRONG (%lld elements)", row->b->wrong); break;
     case SBC_FAILED: snprintf(buf, len, "FAILED (error recorded)"); break;
     case SBC_MISSING: snprintf(buf, len, "MISSING from B"); break;
-    case SBC_NEW: snprintf(buf, len, "new (not in A)"); break;
+    case SBC_NEW: snprintf(buf, len, "%s", !row->a ? "new (not in A)" : row->a->failed ? "new (A failed here)"
+                                                               : "new (A was wrong here)"); break;
     case SBC_NOISE: snprintf(buf, len, "noise (within the intervals)"); break;
     default: snprintf(buf, len, "%s", sbc_verdict_name(row->verdict)); break;
     }
-}
-
-static int same_curve(const struct sbc_point *a, const struct sbc_point *b)
-{
-    return a->in_place == b->in_place && a->ranks == b->ranks && a->nodes == b->nodes &&
-           strcmp(a->collective, b->collective) == 0 && strcmp(a->backend, b->backend) == 0 &&
-           strcmp(a->memory, b->memory) == 0 && strcmp(a->dtype, b->dtype) == 0 && strcmp(a->op, b->op) == 0;
 }
 
 void sbc_print_table(FILE *out, const struct sbc_run *a, const struct sbc_run *b, const struct sbc_result *r,
@@ -470,8 +502,11 @@ void sbc_print_table(FILE *out, const struct sbc_run *a, const struct sbc_run *b
         const struct sbc_point *p = row->b ? row->b : row->a;
         if (!curve || !same_curve(curve, p)) {
             curve = p;
-            fprintf(out, "\n%s %s/%s %s %s %s ranks=%d nodes=%d\n", p->collective, p->backend, p->memory, p->dtype,
+            fprintf(out, "\n%s %s/%s %s %s %s ranks=%d nodes=%d", p->collective, p->backend, p->memory, p->dtype,
                     p->op, p->in_place ? "in-place" : "out-of-place", p->ranks, p->nodes);
+            if (p->member >= 0 || p->peer_member >= 0)
+                fprintf(out, " %s pair %d-%d", p->level[0] ? p->level : "member", p->member, p->peer_member);
+            fputc('\n', out);
             fprintf(out, "%10s  %-7s %16s %16s %9s %6s  %s\n", "bytes", "metric", "A", "B", "change", "tol",
                     "verdict");
         }

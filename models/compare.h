@@ -1,5 +1,6 @@
 /* sb_compare's core: joins two runs' result records per point (collective, backend, memory,
- * dtype, op, in_place, ranks, nodes, bytes) and gives each point a noise-aware verdict.
+ * dtype, op, in_place, ranks, nodes, bytes; for sb_pairs also level, member, peer_member) and
+ * gives each point a noise-aware verdict.
  *
  * The metric judged is the latency (median time) below the crossover size and busbw from it
  * on.  The 95% confidence intervals of the two medians bound the ratio of the times, hence the
@@ -19,6 +20,8 @@
 struct sbc_point {
     char collective[24], backend[24], memory[16], dtype[16], op[16];
     int in_place, ranks, nodes;
+    char level[8];                        /* sb_pairs: "node" or "rank"; "" elsewhere */
+    int member, peer_member;              /* sb_pairs: the pair; -1 elsewhere */
     long long bytes;
     double median_us, ci_lo_us, ci_hi_us; /* interval: NAN when the record has none */
     double busbw_gbps;

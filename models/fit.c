@@ -162,6 +162,8 @@ static double min_time(const struct sbm_point *pts, size_t lo, size_t hi)
 static int fit_range(const struct sbm_point *pts, size_t lo, size_t hi, struct sbm_line *l)
 {
     double x[SBM_FIT_MAX_SIZES], y[SBM_FIT_MAX_SIZES];
+    if (hi < lo + 2) /* a line needs two points */
+        return -1;
     for (size_t i = lo; i < hi; i++) {
         x[i - lo] = pts[i].bytes;
         y[i - lo] = pts[i].median_us;
@@ -169,16 +171,25 @@ static int fit_range(const struct sbm_point *pts, size_t lo, size_t hi, struct s
     return sbm_fit_line(x, y, hi - lo, l);
 }
 
-/* The longest run of consecutive sizes (at least 3) whose own fit grows with size and keeps
- * every residual within the tolerance; on a tie the run of larger sizes (the bandwidth
- * regime) wins. */
+/* Distinct sizes among pts[lo..hi) (sorted by size: repeats of one size are adjacent). */
+static size_t distinct_sizes(const struct sbm_point *pts, size_t lo, size_t hi)
+{
+    size_t n = 0;
+    for (size_t i = lo; i < hi; i++)
+        n += i == lo || pts[i].bytes != pts[i - 1].bytes;
+    return n;
+}
+
+/* The longest run of consecutive sizes (at least 3 distinct ones: a size measured twice, two
+ * files of one curve, counts once) whose own fit grows with size and keeps every residual
+ * within the tolerance; on a tie the run of larger sizes (the bandwidth regime) wins. */
 static int choose_range(const struct sbm_point *pts, size_t n, double tol, size_t *lo, size_t *hi)
 {
     size_t best_len = 0;
     for (size_t a = 0; a < n; a++)
         for (size_t b = a + 3; b <= n; b++) {
             struct sbm_line l;
-            if (b - a >= best_len && fit_range(pts, a, b, &l) == 0 &&
+            if (b - a >= best_len && distinct_sizes(pts, a, b) >= 3 && fit_range(pts, a, b, &l) == 0 &&
                 grows(&l, pts[a].bytes, pts[b - 1].bytes, min_time(pts, a, b), tol) &&
                 within_tolerance(&l, pts, a, b, tol)) {
                 best_len = b - a;
@@ -228,9 +239,18 @@ int sbm_fit_curve(const struct sbm_point *pts, size_t n, const struct sbm_fit_re
     sbm_point_describe_group(&pts[0], what, sizeof what);
     if (n > SBM_FIT_MAX_SIZES)
         return sbm_error_set(err, "%s: more than %d sizes in one curve", what, SBM_FIT_MAX_SIZES);
-    /* One rank runs no algorithm (a local copy at most): its line is reported as it is. */
+    /* One rank runs no algorithm (a local copy at most): its line is reported as it is; so is
+     * a collective without a cost model (allgather, local, ...). */
+    enum sbm_collective c;
+    bool modelled = sbm_collective_parse(pts[0].collective, &c) == 0 && pts[0].ranks > 1;
     snprintf(fit->algorithm, sizeof fit->algorithm, "%s",
-             req->algorithm ? req->algorithm : pts[0].ranks == 1 ? "linear" : default_algorithm(pts[0].collective));
+             !modelled ? "linear" : req->algorithm ? req->algorithm : default_algorithm(pts[0].collective));
+    struct sbm_terms terms;
+    if (modelled && !fit_terms(fit, pts[0].ranks, &terms))
+        return sbm_error_set(err, "%s: algorithm '%s' has no one-tier formula for %s to map the "
+                                  "fitted line through (%s)", what, fit->algorithm, pts[0].collective,
+                             c == SBM_ALLREDUCE ? "ring, recursive-doubling, rabenseifner, tree, nvls"
+                                                : "pairwise, bruck");
     if (req->fit_on) {
         int rc = fit_selected(pts, n, req->fit_on, req->tolerance, fit);
         if (rc == -1)

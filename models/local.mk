@@ -54,7 +54,8 @@ tests_unit_test_model_input_LDADD = $(SBM_TEST_LIBS)
 tests_unit_test_model_pairs_CFLAGS = $(SBM_TEST_CFLAGS)
 tests_unit_test_model_pairs_LDADD = $(SBM_TEST_LIBS)
 
-model_integration_tests = tests/integration/model_cli.sh tests/integration/model_bad_input.sh
+model_integration_tests = tests/integration/model_cli.sh tests/integration/model_bad_input.sh \
+	tests/integration/model_edge.sh
 TESTS += $(model_integration_tests)
 EXTRA_DIST += $(model_integration_tests) tests/integration/model_fit_validate.sh
 # It measures with mpirun first.

@@ -79,6 +79,19 @@ static void copy_key(char *dst, size_t len, json_t *o, const char *key)
     snprintf(dst, len, "%s", s ? s : "");
 }
 
+/* The algorithm a fit was mapped through is one `fit` maps through: a one-tier formula of an
+ * AllReduce or AllToAll on more than one rank, or "linear" (one rank, another collective). */
+static bool algorithm_maps(const struct sbm_fit *fit)
+{
+    enum sbm_collective c;
+    enum sbm_algorithm a;
+    struct sbm_terms t;
+    if (sbm_collective_parse(fit->group.collective, &c) != 0 || fit->group.ranks == 1)
+        return strcmp(fit->algorithm, "linear") == 0;
+    return sbm_algorithm_parse(fit->algorithm, &a) == 0 &&
+           sbm_single_tier_terms(c, a, fit->group.ranks, &t) == 0;
+}
+
 static int fit_from_json(json_t *o, struct sbm_fit *fit)
 {
     memset(fit, 0, sizeof *fit);
@@ -100,9 +113,12 @@ static int fit_from_json(json_t *o, struct sbm_fit *fit)
     fit->line.slope_us_per_byte = json_number_value(json_object_get(o, "slope_us_per_byte"));
     fit->min_bytes = json_number_value(json_object_get(o, "min_bytes"));
     fit->max_bytes = json_number_value(json_object_get(o, "max_bytes"));
-    bool ok = *g->collective && g->ranks >= 1 && fit->bandwidth_gbps > 0 &&
-              json_is_number(json_object_get(o, "alpha_us"));
-    return ok ? 0 : -1;
+    json_t *ranks = json_object_get(o, "ranks"), *gamma = json_object_get(o, "gamma_gbps");
+    bool ok = *g->collective && json_is_integer(ranks) && json_integer_value(ranks) >= 1 &&
+              json_integer_value(ranks) <= 1000000000 && fit->bandwidth_gbps > 0 &&
+              json_is_number(json_object_get(o, "alpha_us")) && fit->alpha_us >= 0 &&
+              (!gamma || json_is_null(gamma) || (json_is_number(gamma) && fit->gamma_gbps >= 0));
+    return ok && algorithm_maps(fit) ? 0 : -1;
 }
 
 int sbm_params_load(const char *path, struct sbm_params *params, struct sbm_error *err)
@@ -110,6 +126,8 @@ int sbm_params_load(const char *path, struct sbm_params *params, struct sbm_erro
     memset(params, 0, sizeof *params);
     json_error_t jerr;
     json_t *doc = json_load_file(path, 0, &jerr);
+    if (!doc && jerr.line < 1) /* not read at all (jansson's line -1) */
+        return sbm_error_set(err, "cannot read parameters file '%s': %s", path, jerr.text);
     if (!doc)
         return sbm_error_set(err, "%s:%d: invalid JSON: %s", path, jerr.line, jerr.text);
     json_t *list = json_object_get(doc, "fits");
@@ -122,8 +140,9 @@ int sbm_params_load(const char *path, struct sbm_params *params, struct sbm_erro
     params->fits = rc == SBM_OK ? calloc(json_array_size(list), sizeof *params->fits) : NULL;
     for (size_t i = 0; rc == SBM_OK && i < json_array_size(list); i++)
         if (fit_from_json(json_array_get(list, i), &params->fits[params->n++]) != 0)
-            rc = sbm_error_set(err, "%s: fits[%zu] lacks collective, ranks, alpha_us or a "
-                                    "positive bandwidth_gbps", path, i);
+            rc = sbm_error_set(err, "%s: fits[%zu] lacks collective, ranks (1 to 1e9), alpha_us "
+                                    ">= 0, a positive bandwidth_gbps, gamma_gbps >= 0 or null, or "
+                                    "an algorithm that fit maps through", path, i);
     json_decref(doc);
     if (rc != SBM_OK)
         sbm_params_free(params);

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "sizing.h"
+
 int sbm_fabric_from_system(const struct sbm_system *sys, int ranks, int domains,
                            struct sbm_fabric *f, struct sbm_error *err)
 {
@@ -16,6 +18,16 @@ int sbm_fabric_from_system(const struct sbm_system *sys, int ranks, int domains,
     if (ranks / domains > size)
         return sbm_error_set(err, "%d ranks per scale-up domain exceed %s's domain of %d GPUs",
                              ranks / domains, sys->id, size);
+    /* Domains meet over the scale-out fat tree: it must hold every rank's NIC ports (as
+     * `sb_model size` builds it, at most 3 tiers). */
+    const struct sbm_switch *sw = &sys->out.sw;
+    if (domains > 1 && sw->present && sw->ports > 0 && sw->port_gbit_s > 0) {
+        double ports = (double)ranks * sys->out.nics_per_gpu * sys->out.nic_gbit_s / sw->port_gbit_s;
+        if (ports > sbm_fat_tree_capacity(sw->ports, 3))
+            return sbm_error_set(err, "%d ranks need %.0f scale-out ports: more than a 3-tier fat tree "
+                                 "of %s (%d ports per switch) holds (%.0f)", ranks, ports, sw->id,
+                                 sw->ports, sbm_fat_tree_capacity(sw->ports, 3));
+    }
     double up = sbm_system_up_planned_gbytes_s(sys);
     *f = (struct sbm_fabric){
         .ranks = ranks,

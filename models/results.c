@@ -20,19 +20,26 @@ static int push_point(struct sbm_points *pts, const struct sbm_point *p)
     return 0;
 }
 
-static void copy_field(char *dst, size_t len, json_t *rec, const char *key, const char *dflt)
+/* A string field into DST (DFLT when absent); -1 when it does not fit: a shortened name
+ * could make two curves one. */
+static int copy_field(char *dst, size_t len, json_t *rec, const char *key, const char *dflt)
 {
     const char *s = json_string_value(json_object_get(rec, key));
-    snprintf(dst, len, "%s", s ? s : dflt);
+    return snprintf(dst, len, "%s", s ? s : dflt) < (int)len ? 0 : -1;
 }
 
-static int int_field(json_t *rec, const char *key, int dflt)
+/* A count field (DFLT when absent); -1 when present but not a whole number in 1..10^9. */
+static int count_field(json_t *rec, const char *key, int dflt)
 {
     json_t *v = json_object_get(rec, key);
-    return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
+    if (!v)
+        return dflt;
+    json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
+    return n >= 1 && n <= 1000000000 ? (int)n : -1;
 }
 
-/* One "result" record into P; the name of the first missing field, or NULL. */
+/* One "result" record into P; the name of the first missing or invalid field, or NULL. A
+ * string longer than P holds (sbm_point) is invalid. */
 static const char *point_from_record(json_t *rec, struct sbm_point *p)
 {
     memset(p, 0, sizeof *p);
@@ -44,16 +51,21 @@ static const char *point_from_record(json_t *rec, struct sbm_point *p)
         return "bytes";
     if (!json_is_number(median) || json_number_value(median) <= 0)
         return "time_us.median";
-    if (int_field(rec, "ranks", 0) < 1)
+    if ((p->ranks = count_field(rec, "ranks", -1)) < 1)
         return "ranks";
-    copy_field(p->collective, sizeof p->collective, rec, "collective", "");
-    copy_field(p->backend, sizeof p->backend, rec, "backend", "unknown");
-    copy_field(p->memory, sizeof p->memory, rec, "memory", "unknown");
-    copy_field(p->dtype, sizeof p->dtype, rec, "dtype", "-");
-    copy_field(p->op, sizeof p->op, rec, "op", "-");
+    if ((p->nodes = count_field(rec, "nodes", 1)) < 1)
+        return "nodes";
+    if (copy_field(p->collective, sizeof p->collective, rec, "collective", ""))
+        return "collective";
+    if (copy_field(p->backend, sizeof p->backend, rec, "backend", "unknown"))
+        return "backend";
+    if (copy_field(p->memory, sizeof p->memory, rec, "memory", "unknown"))
+        return "memory";
+    if (copy_field(p->dtype, sizeof p->dtype, rec, "dtype", "-"))
+        return "dtype";
+    if (copy_field(p->op, sizeof p->op, rec, "op", "-"))
+        return "op";
     p->in_place = json_is_true(json_object_get(rec, "in_place"));
-    p->ranks = int_field(rec, "ranks", 1);
-    p->nodes = int_field(rec, "nodes", 1);
     p->bytes = json_number_value(bytes);
     p->median_us = json_number_value(median);
     return NULL;
@@ -103,8 +115,9 @@ static int read_line(const char *path, long lineno, const char *line, struct sbm
         struct sbm_point p;
         const char *missing = point_from_record(rec, &p);
         if (missing)
-            rc = sbm_error_set(err, "%s:%ld: result record lacks a valid '%s'", path, lineno,
-                               missing);
+            rc = sbm_error_set(err, "%s:%ld: result record lacks a valid '%s' (strings: at most "
+                               "%zu characters; ranks, nodes: whole numbers 1 to 1e9)", path, lineno,
+                               missing, sizeof p.memory - 1);
         else if (push_point(pts, &p) != 0)
             rc = sbm_error_set(err, "%s:%ld: out of memory", path, lineno);
     }

@@ -8,7 +8,7 @@
 #include "error.h"
 
 struct sbm_point {
-    char collective[24], backend[24], memory[16], dtype[16], op[16];
+    char collective[32], backend[32], memory[32], dtype[32], op[32]; /* at most 31 characters */
     int in_place, ranks, nodes;
     double bytes, median_us;
 };

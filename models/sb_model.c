@@ -29,7 +29,8 @@ static void usage(FILE *out)
     fprintf(out, "Usage: sb_model SUBCOMMAND [options]   (sb_model SUBCOMMAND --help for details)\n");
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         fprintf(out, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
-    fprintf(out, "Every subcommand takes --json (machine-readable) and --catalog DIR (default %s).\n"
+    fprintf(out, "Every subcommand takes --json (machine-readable); all but fit and pairs read the\n"
+                 "hardware catalog and take --catalog DIR (default %s).\n"
                  "Exit: 0 ok, 1 a validation or rule check failed, 2 bad usage or input.\n",
             SBM_DEFAULT_CATALOG);
 }

@@ -44,8 +44,22 @@ int sbm_parse_bytes(const char *text, double *bytes)
         rest++;
     if (*end && (m == 1.0 ? end[1] != '\0' : *rest != '\0'))
         return -1;
-    *bytes = v * m;
+    /* A whole number of bytes (1.5K is, 0.5 is not), and one a double holds exactly (and the
+     * JSON output's 64-bit integers too): up to 2^53, 8 PiB. */
+    double n = v * m;
+    if (n != floor(n) || n > 9007199254740992.0)
+        return -1;
+    *bytes = n;
     return 0;
+}
+
+/* A rank count: digits only, 1 to 10^9. */
+static int parse_ranks(const char *text, double *ranks)
+{
+    if (strspn(text, "0123456789") != strlen(text) || strlen(text) > 10)
+        return -1;
+    *ranks = atof(text);
+    return *ranks >= 1 && *ranks <= 1e9 ? 0 : -1;
 }
 
 /* One item "A", "A:B", ":B" or "A:" into [lo, hi]. */
@@ -57,9 +71,9 @@ static int parse_item(char *item, bool by_ranks, double *lo, double *hi)
     const char *a = item, *b = colon ? colon + 1 : item;
     *lo = 0;
     *hi = INFINITY;
-    if (*a && (by_ranks ? sscanf(a, "%lf", lo) != 1 : sbm_parse_bytes(a, lo) != 0))
+    if (*a && (by_ranks ? parse_ranks(a, lo) != 0 : sbm_parse_bytes(a, lo) != 0))
         return -1;
-    if (*b && (by_ranks ? sscanf(b, "%lf", hi) != 1 : sbm_parse_bytes(b, hi) != 0))
+    if (*b && (by_ranks ? parse_ranks(b, hi) != 0 : sbm_parse_bytes(b, hi) != 0))
         return -1;
     if (!colon && !*a)
         return -1;

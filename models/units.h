@@ -4,7 +4,8 @@
 
 #include <stdbool.h>
 
-/* "8", "1K", "8G", "1.5M": bytes (binary suffixes K M G T). 0 on success, -1 if invalid. */
+/* "8", "1K", "8G", "1.5M": bytes (binary suffixes K M G T), a whole number up to 2^53 (8 PiB).
+ * 0 on success, -1 if invalid. */
 int sbm_parse_bytes(const char *text, double *bytes);
 
 /* A selection of sizes: "64K,1M" (a list), "64K:4M" (inclusive range, either end optional),

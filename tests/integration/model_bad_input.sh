@@ -28,7 +28,14 @@ refuse "invalid --bytes '1X'" predict --system dgx-h100 --collective allreduce -
 refuse "invalid --collective 'bcast'" predict --system dgx-h100 --collective bcast --ranks 8 --bytes 1M
 refuse "does not apply to alltoall" predict --system dgx-h100 --collective alltoall --algorithm ring --ranks 8 --bytes 1M
 refuse "exceed dgx-h100's domain of 8" predict --system dgx-h100 --collective allreduce --ranks 16 --nodes 1 --bytes 1M
+refuse "65544 ranks need 65544 scale-out ports: more than a 3-tier fat tree of qm9700" predict --system dgx-h100 --collective allreduce --ranks 65544 --bytes 1M
+refuse "more than a 3-tier fat tree of qm9700" predict --system dgx-h200 --collective alltoall --ranks 1000000000 --bytes 1M
+refuse "invalid --chips (a whole number >= 1) '2.5'" demand --system dgx-h100 --chips 2.5
+refuse "= 0.00167: buys no chip" demand --system gb200-nvl576 --capex 100 --chip-share 0.5 --usd-per-chip 30000
 refuse "exactly one of --bytes" predict --system dgx-h100 --collective allreduce --ranks 8
+refuse "invalid -f '2abc'" predict --system dgx-h100 --collective allreduce --ranks 8 --sweep -f 2abc
+refuse "invalid -f 'inf'" predict --system dgx-h100 --collective allreduce --ranks 8 --sweep -f inf
+refuse "invalid -f 'nan'" predict --system dgx-h100 --collective allreduce --ranks 8 --sweep -f nan
 refuse "-b must be at least 1 byte" predict --system dgx-h100 --collective allreduce --ranks 8 --sweep -b 0 -e 1K
 refuse "cat-syntax/a.json:2: invalid JSON" systems --catalog "$TMP/cat-syntax"
 refuse "gpus.x.links: number without a source" systems --catalog "$TMP/cat-bare"
@@ -56,6 +63,7 @@ refuse "nomedian.jsonl:1: result record lacks a valid 'time_us.median'" fit "$TM
 refuse "cannot read results file" fit "$TMP/missing.jsonl"
 refuse "bad.jsonl:3: invalid JSON" validate "$TMP/bad.jsonl" --system dgx-h100
 refuse "exactly one of --params, --system and --fit-on" validate "$TMP/nomedian.jsonl"
+refuse "cannot read parameters file '$TMP/none.json'" predict --params "$TMP/none.json" --collective allreduce --ranks 2 --bytes 1M
 refuse "not a parameters file" predict --params "$TMP/params.json" --collective allreduce --ranks 2 --bytes 1M
 refuse "invalid --tolerance '0'" validate "$TMP/bad.jsonl" --system dgx-h100 --tolerance 0
 refuse "unknown rule 'R99'" rules --rule R99

@@ -229,6 +229,70 @@ static void wrong_failed_missing_new(void **state)
     free_all(&a, &b, &r);
 }
 
+/* A point that failed (or was wrong) in A sets no expectation: B's value there is new, not
+ * "ok" beside A's zero; a failed B point has no value and no change. */
+static void failed_or_wrong_a_sets_no_expectation(void **state)
+{
+    (void)state;
+    struct sbc_options opt;
+    sbc_options_default(&opt);
+    struct sbc_run a, b;
+    struct sbc_result r;
+    const char *failed = "{\"type\":\"result\",\"collective\":\"allreduce\",\"backend\":\"mpi\",\"memory\":\"host\","
+                         "\"dtype\":\"float\",\"op\":\"sum\",\"in_place\":false,\"ranks\":2,\"nodes\":1,"
+                         "\"bytes\":2048,\"time_us\":{\"median\":0},\"busbw_gbps\":0,\"wrong\":null,"
+                         "\"error\":\"MPI_ERR_OTHER\"}\n";
+    const char *ta = cat(cat(failed, rec("allreduce", 4096, 6, 5.9, 6.1, 0.6, 2)), rec("allreduce", 8192, 7, 6.9, 7.1, 1.1, 0));
+    const char *tb = cat(rec("allreduce", 2048, 5, 4.9, 5.1, 0.4, 0), rec("allreduce", 4096, 60, 59, 61, 0.06, 0));
+    compare_text(ta, tb, &opt, &a, &b, &r);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.rows[0].verdict, SBC_NEW); /* A failed at 2K */
+    assert_true(isnan(r.rows[0].a_value));
+    assert_true(isnan(r.rows[0].change));
+    assert_int_equal(r.rows[1].verdict, SBC_NEW); /* A was wrong at 4K: 10x slower B is not judged */
+    assert_int_equal(r.rows[2].verdict, SBC_MISSING); /* 8K, only in A */
+    assert_int_equal(r.failures, 1);
+    free_all(&a, &b, &r);
+    /* B failed where A was fine: failed, with no B value and no change */
+    compare_text(rec("allreduce", 2048, 5, 4.9, 5.1, 0.4, 0), failed, &opt, &a, &b, &r);
+    assert_int_equal(r.rows[0].verdict, SBC_FAILED);
+    assert_true(isnan(r.rows[0].b_value));
+    assert_true(isnan(r.rows[0].change));
+    free_all(&a, &b, &r);
+}
+
+/* sb_pairs writes one record per pair at each size: the pair (level, member, peer_member) is part
+ * of the point, so a pairs file is one run, not "the same point twice", and pairs join pairwise. */
+static void pairs_records_join_per_pair(void **state)
+{
+    (void)state;
+    struct sbc_options opt;
+    sbc_options_default(&opt);
+    struct sbc_run a, b;
+    struct sbc_result r;
+    static const char fmt[] = "{\"type\":\"result\",\"collective\":\"pairs\",\"backend\":\"mpi\",\"memory\":\"host\","
+                              "\"dtype\":\"float\",\"op\":\"none\",\"in_place\":false,\"ranks\":2,\"nodes\":2,"
+                              "\"level\":\"node\",\"member\":%d,\"peer_member\":%d,\"bytes\":8,"
+                              "\"time_us\":{\"median\":%g},\"busbw_gbps\":0.001,\"wrong\":0,\"error\":null}\n";
+    char ta[1024], tb[1024];
+    int n = snprintf(ta, sizeof ta, fmt, 0, 1, 30.0);
+    snprintf(ta + n, sizeof ta - n, fmt, 0, 2, 30.0);
+    n = snprintf(tb, sizeof tb, fmt, 0, 2, 30.0);
+    snprintf(tb + n, sizeof tb - n, fmt, 0, 1, 90.0);
+    compare_text(ta, tb, &opt, &a, &b, &r);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.rows[0].b->peer_member, 2);
+    assert_int_equal(r.rows[0].a->peer_member, 2);
+    assert_int_equal(r.rows[0].verdict, SBC_OK);
+    assert_int_equal(r.rows[1].a->peer_member, 1);
+    assert_int_equal(r.rows[1].verdict, SBC_REGRESSION); /* pair 0-1: 3x the latency */
+    json_t *o = sbc_row_json(&r.rows[1], &opt);
+    assert_int_equal(json_integer_value(json_object_get(o, "peer_member")), 1);
+    assert_string_equal(json_string_value(json_object_get(o, "level")), "node");
+    json_decref(o);
+    free_all(&a, &b, &r);
+}
+
 static void malformed_input_names_file_and_line(void **state)
 {
     (void)state;
@@ -306,6 +370,8 @@ int main(void)
         cmocka_unit_test(crossover_moves_the_metric),
         cmocka_unit_test(no_interval_uses_point_estimate),
         cmocka_unit_test(wrong_failed_missing_new),
+        cmocka_unit_test(failed_or_wrong_a_sets_no_expectation),
+        cmocka_unit_test(pairs_records_join_per_pair),
         cmocka_unit_test(malformed_input_names_file_and_line),
         cmocka_unit_test(nothing_in_common_is_bad_input),
         cmocka_unit_test(json_row_carries_measured_expected_tolerance),

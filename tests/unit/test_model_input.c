@@ -111,6 +111,24 @@ static void results_name_file_and_line(void **state)
                       "{\"type\":\"result\",\"collective\":\"allreduce\",\"ranks\":2,\"bytes\":8,\"time_us\":{}}\n");
     assert_int_equal(sbm_results_read(path, &pts, &err), SBM_BAD_INPUT);
     assert_non_null(strstr(err.msg, "nomedian.jsonl:1: result record lacks a valid 'time_us.median'"));
+    /* a name sb_point cannot hold is refused, not shortened (two long backends that share
+     * their first characters would become one curve); so are rank counts no int holds */
+    path = write_file("res", "long.jsonl",
+                      "{\"type\":\"result\",\"collective\":\"allreduce\",\"ranks\":2,\"bytes\":8,"
+                      "\"backend\":\"mpi-with-a-very-long-transport-name-A\",\"time_us\":{\"median\":1}}\n");
+    assert_int_equal(sbm_results_read(path, &pts, &err), SBM_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "long.jsonl:1: result record lacks a valid 'backend'"));
+    path = write_file("res", "bigranks.jsonl",
+                      "{\"type\":\"result\",\"collective\":\"allreduce\",\"ranks\":4294967298,\"bytes\":8,"
+                      "\"time_us\":{\"median\":1}}\n");
+    assert_int_equal(sbm_results_read(path, &pts, &err), SBM_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "lacks a valid 'ranks'"));
+    path = write_file("res", "nodes0.jsonl",
+                      "{\"type\":\"result\",\"collective\":\"allreduce\",\"ranks\":2,\"nodes\":0,\"bytes\":8,"
+                      "\"time_us\":{\"median\":1}}\n");
+    assert_int_equal(sbm_results_read(path, &pts, &err), SBM_BAD_INPUT);
+    assert_non_null(strstr(err.msg, "lacks a valid 'nodes'"));
+    assert_int_equal(pts.n, 1);
     path = write_file("res", "empty.jsonl", "{\"type\":\"run\"}\n");
     assert_int_equal(sbm_results_read(path, &pts, &err), SBM_BAD_INPUT);
     assert_non_null(strstr(err.msg, "no result records"));
@@ -154,6 +172,29 @@ static void params_file_is_checked(void **state)
     path = write_file("par", "q.json", "{\"schema\":\"scalebench-model-params/1\",\"fits\":[{\"collective\":\"allreduce\",\"ranks\":2}]}");
     assert_int_equal(sbm_params_load(path, &p, &err), SBM_BAD_INPUT);
     assert_non_null(strstr(err.msg, "fits[0]"));
+    /* a fit `fit` could not have written: refused, not predicted with */
+    static const char *const bad[] = {
+        "\"ranks\":4,\"alpha_us\":-50,\"bandwidth_gbps\":10,\"algorithm\":\"ring\"",        /* negative alpha */
+        "\"ranks\":4294967300,\"alpha_us\":1,\"bandwidth_gbps\":10,\"algorithm\":\"ring\"",  /* no int holds it */
+        "\"ranks\":4,\"alpha_us\":1,\"bandwidth_gbps\":10,\"algorithm\":\"bogus\"",
+        "\"ranks\":4,\"alpha_us\":1,\"bandwidth_gbps\":10,\"algorithm\":\"bruck\"",         /* not AllReduce's */
+        "\"ranks\":4,\"alpha_us\":1,\"bandwidth_gbps\":10,\"algorithm\":\"ring\",\"gamma_gbps\":-1",
+    };
+    char text[512];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(text, sizeof text, "{\"schema\":\"scalebench-model-params/1\",\"fits\":[{\"collective\":"
+                 "\"allreduce\",%s}]}", bad[i]);
+        path = write_file("par", "bad.json", text);
+        if (sbm_params_load(path, &p, &err) != SBM_BAD_INPUT)
+            fail_msg("accepted: %s", bad[i]);
+    }
+    path = write_file("par", "good.json", "{\"schema\":\"scalebench-model-params/1\",\"fits\":["
+                      "{\"collective\":\"allreduce\",\"ranks\":4,\"alpha_us\":0,\"bandwidth_gbps\":10,"
+                      "\"algorithm\":\"rabenseifner\",\"gamma_gbps\":null},{\"collective\":\"allgather\","
+                      "\"ranks\":4,\"alpha_us\":3,\"bandwidth_gbps\":1,\"algorithm\":\"linear\"}]}");
+    assert_int_equal(sbm_params_load(path, &p, &err), SBM_OK);
+    assert_int_equal(p.n, 2);
+    sbm_params_free(&p);
 }
 
 static void sizes_take_binary_suffixes(void **state)
@@ -177,12 +218,22 @@ static void sizes_take_binary_suffixes(void **state)
     assert_int_equal(sbm_parse_bytes("0x10", &b), -1); /* decimal only */
     assert_int_equal(sbm_parse_bytes("1e3", &b), -1);
     assert_int_equal(sbm_parse_bytes("1.5M", &b), 0);
+    assert_int_equal(sbm_parse_bytes("0.5", &b), -1); /* no fraction of a byte */
+    assert_int_equal(sbm_parse_bytes("1.0001K", &b), -1);
+    assert_int_equal(sbm_parse_bytes("8192T", &b), 0); /* 2^53: still exact */
+    assert_int_equal(sbm_parse_bytes("8193T", &b), -1);
+    assert_int_equal(sbm_parse_bytes("99999999999999999999999T", &b), -1);
     struct sbm_selection s;
     assert_int_equal(sbm_parse_selection("8,64K:1M", &s), 0);
     assert_true(sbm_selection_contains(&s, 8, 1) && sbm_selection_contains(&s, 65536 * 2, 1));
     assert_false(sbm_selection_contains(&s, 16, 1));
     assert_int_equal(sbm_parse_selection("ranks=4", &s), 0);
     assert_true(sbm_selection_contains(&s, 1e9, 4) && !sbm_selection_contains(&s, 1e9, 2));
+    assert_int_equal(sbm_parse_selection("ranks=2:4", &s), 0);
+    assert_int_equal(sbm_parse_selection("ranks=2x", &s), -1); /* no trailing garbage */
+    assert_int_equal(sbm_parse_selection("ranks=nan", &s), -1);
+    assert_int_equal(sbm_parse_selection("ranks=2.5", &s), -1);
+    assert_int_equal(sbm_parse_selection("ranks=0", &s), -1);
     assert_int_equal(sbm_parse_selection("4M:1M", &s), -1);
     assert_int_equal(sbm_parse_selection("", &s), -1);
 }
