@@ -154,10 +154,10 @@ void sb_report_header(struct sb_report *r, const struct sb_collective *coll, jso
                    "#   ways at once) on its ranks (CLOCK_MONOTONIC); the pairs of a round run at the same time;\n"
                    "#   an iteration's time is the MAXIMUM over the pair's ranks.\n");
     else if (strcmp(json_string_value(json_object_get(run, "sync")), "window") == 0)
-        fprintf(t, "# Timed (--sync window): clocks aligned to rank 0 by ping-pong before every batch; every rank\n"
-                   "#   starts iteration k at the same instant T0 + k x window (no barrier), one %s call,\n"
+        fprintf(t, "# Timed (--sync window): clocks aligned to rank 0 by ping-pong before every chunk of 16; every\n"
+                   "#   rank starts iteration k at the same instant T0 + k x window (no barrier), one %s call,\n"
                    "#   time = end - that start (CLOCK_MONOTONIC); an iteration's time is the MAXIMUM over\n"
-                   "#   ranks. A rank that starts late has its lateness in the time (the record counts them).\n",
+                   "#   ranks. Iterations a rank started late are dropped (the record counts them).\n",
                 coll->title);
     else
         fprintf(t, "# Timed: per iteration, a barrier, then one %s call on every rank (CLOCK_MONOTONIC);\n"

@@ -60,17 +60,17 @@ static struct sb_call call_of_turn(const struct sb_call *call, const struct sb_t
     return c;
 }
 
-/* --sync window: one batch's schedule.  start0 and length are rank 0's, broadcast; offset is
+/* --sync window: one chunk's schedule.  start0 and length are rank 0's, broadcast; offset is
  * this rank's (rank 0's clock minus its own). */
 struct window {
     double offset, start0, length;
     double rtt_max; /* rank 0: the longest of the ranks' best round trips so far */
-    double *late;   /* per iteration of the batch: 1 when this rank arrived after the start */
+    double *late;   /* per iteration of the chunk: 1 when this rank arrived after the start */
 };
 
 enum { CLOCK_ROUNDS = 8 };
 #define WINDOW_MIN_S 10e-6 /* no window shorter than this */
-#define WINDOW_LEAD_S 1e-3 /* from rank 0 fixing the batch's first start to that start */
+#define WINDOW_LEAD_S 1e-3 /* from rank 0 fixing the chunk's first start to that start */
 
 /* Waits for the agreed instant (this rank's clock); 1 when it had already passed. */
 static int wait_until(double start)
@@ -128,7 +128,7 @@ static double pilot_window(const struct sb_backend *be, const struct sb_collecti
     return 2 * slowest;
 }
 
-/* Before each batch: clocks aligned again (they drift apart), then rank 0 fixes the first
+/* Before each chunk: clocks aligned again (they drift apart), then rank 0 fixes the first
  * start and the length (at least the pilot's, plus the alignment's uncertainty). */
 static void plan_window(const struct sb_comm *comm, struct window *w)
 {
@@ -147,22 +147,51 @@ static void plan_window(const struct sb_comm *comm, struct window *w)
     w->length = plan[1];
 }
 
-/* After a batch, rank 0: the iterations some rank started late; more than a tenth of them
- * late doubles the window for the next batch (a window shorter than the call's spread). */
-static void review_window(const struct sb_comm *comm, struct window *w, size_t n, double *scratch, double *scratch2,
-                          struct sb_timing *out)
+/* After a chunk, rank 0: `late` flags the iterations in which some rank started after the
+ * agreed instant; more than a tenth of them late doubles the window for the next chunk (a window
+ * shorter than the call and its noise). */
+static void review_window(struct window *w, const double *late, size_t n, struct sb_timing *out)
 {
-    sb_comm_reduce_max_sum(comm, w->late, scratch, scratch2, n);
-    if (comm->rank != 0)
-        return;
-    size_t late = 0;
+    size_t count = 0;
     for (size_t k = 0; k < n; k++)
-        late += scratch[k] > 0;
-    out->late_iterations += late;
-    if (late * 10 > n)
+        count += late[k] > 0;
+    out->late_iterations += count;
+    if (count * 10 > n)
         w->length *= 2;
     out->window_us = w->length * 1e6;
     out->clock_rtt_max_us = w->rtt_max * 1e6;
+}
+
+enum { WINDOW_CHUNK = 16 }; /* iterations per plan: a window too short is corrected this soon */
+
+/* --sync window: up to `want` kept samples (seconds) into dst, in chunks of at most
+ * WINDOW_CHUNK iterations, each planned anew (clocks re-aligned, the window perhaps doubled).
+ * An iteration in which some rank started late is dropped on every rank (ReproMPI's rule: its
+ * lateness would be in the sample, and a late rank makes the next ones late) and counted on rank
+ * 0.  At most 4 x want iterations are tried.  Returns the samples kept; *rc the first call error. */
+static size_t collect_windowed(const struct sb_backend *be, const struct sb_collective *coll,
+                               const struct sb_call *call, const struct sb_timing_config *cfg, size_t *turn,
+                               struct window *w, double *dst, size_t want, struct sb_timing *out, int *rc)
+{
+    const struct sb_comm *comm = be->comm;
+    double sample[WINDOW_CHUNK], late[WINDOW_CHUNK], any[WINDOW_CHUNK], unused[WINDOW_CHUNK];
+    size_t kept = 0;
+    for (size_t tried = 0; kept < want && tried < 4 * want;) {
+        size_t n = want - kept < WINDOW_CHUNK ? want - kept : WINDOW_CHUNK;
+        plan_window(comm, w);
+        w->late = late;
+        int one = run_batch(be, coll, call, sample, n, cfg, turn, w);
+        *rc = *rc ? *rc : one;
+        sb_comm_reduce_max_sum(comm, late, any, unused, n);
+        if (comm->rank == 0)
+            review_window(w, any, n, out);
+        sb_comm_bcast_bytes(comm, any, n * sizeof *any); /* every rank drops the same iterations */
+        for (size_t k = 0; k < n; k++)
+            if (any[k] == 0)
+                dst[kept++] = sample[k];
+        tried += n;
+    }
+    return kept;
 }
 
 /* Rank 0's decision after a batch: the next batch's size, 0 to stop. */
@@ -200,38 +229,38 @@ int sb_time_collective(const struct sb_backend *be, const struct sb_collective *
             warm_error = rc;
     }
     size_t batch = cfg->iters > 0 ? (size_t)cfg->iters : (size_t)cfg->min_iters;
-    double *local = NULL, *scratch = NULL, *scratch2 = NULL, spent = 0.0;
+    double *local = NULL, *scratch = NULL, spent = 0.0;
     int oom = 0;
     out->error = warm_error;
-    struct window win = {0}, *w = NULL;
+    struct window win = {0};
     if (cfg->sync_window) {
-        w = &win;
         out->window = true;
         win.length = pilot_window(be, coll, call, cfg, &turn);
     }
     while (batch > 0) {
         size_t need = out->n + batch;
         oom = grow(&local, need) || grow(&scratch, need) ||
-              (comm->rank == 0 && (grow(&out->max_us, need) || grow(&out->mean_us, need))) ||
-              (w && (grow(&win.late, batch) || grow(&scratch2, batch)));
+              (comm->rank == 0 && (grow(&out->max_us, need) || grow(&out->mean_us, need)));
         if (sb_comm_max_int(comm, oom))
             break;
-        if (w)
-            plan_window(comm, w);
         double start = sb_now();
-        int rc = run_batch(be, coll, call, local + out->n, batch, cfg, &turn, w);
+        int rc = 0;
+        if (cfg->sync_window) {
+            batch = collect_windowed(be, coll, call, cfg, &turn, &win, local + out->n, batch, out, &rc);
+            need = out->n + batch; /* the late iterations are not in it */
+        } else {
+            rc = run_batch(be, coll, call, local + out->n, batch, cfg, &turn, NULL);
+        }
         if (rc && !out->error)
             out->error = rc;
         spent += sb_now() - start;
-        if (w)
-            review_window(comm, w, batch, scratch, scratch2, out);
         for (size_t k = out->n; k < need; k++)
             local[k] *= 1e6;
         sb_comm_reduce_max_sum(comm, local + out->n, comm->rank == 0 ? out->max_us + out->n : NULL,
                                comm->rank == 0 ? out->mean_us + out->n : NULL, batch);
         out->n = need;
         int next = 0;
-        if (comm->rank == 0) {
+        if (comm->rank == 0 && out->n > 0) { /* none yet: every windowed iteration was late */
             for (size_t k = need - batch; k < need; k++)
                 out->mean_us[k] /= comm->size;
             next = (int)next_batch(cfg, out, scratch, spent);
@@ -250,8 +279,6 @@ int sb_time_collective(const struct sb_backend *be, const struct sb_collective *
     }
     free(local);
     free(scratch);
-    free(scratch2);
-    free(win.late);
     return oom ? -1 : 0;
 }
 

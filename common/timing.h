@@ -23,9 +23,9 @@ struct sb_timing_config {
     /* --off-cache: call k (warm-up included) runs on buffers moved by (k mod slots) x
      * slot_stride bytes, send and receive alike; slots <= 1: the same buffers every call */
     size_t slots, slot_stride;
-    /* --sync window: no barrier; clocks aligned to rank 0 before every batch, and iteration k of
-     * a batch starts on every rank at T0 + k x window (rank 0's clock); the sample is the end
-     * of the call minus that agreed start */
+    /* --sync window: no barrier; clocks aligned to rank 0 before every chunk of iterations, and
+     * iteration k of a chunk starts on every rank at T0 + k x window (rank 0's clock); the sample
+     * is the end of the call minus that agreed start, and late-started iterations are dropped */
     bool sync_window;
 };
 
@@ -39,9 +39,9 @@ struct sb_timing {
     int error;                /* first backend error code on this rank, 0 if none */
     int failed_ranks;         /* ranks that saw an error (same on every rank) */
     size_t slots, slot_stride; /* --off-cache: the buffers cycled through (slots 0: off) */
-    /* --sync window (rank 0): the window length at the end, the iterations some rank started
-     * late (after the agreed instant: its lateness is in the sample), and the longest of the
-     * ranks' best clock-alignment round trips (the alignment is good to about half of it) */
+    /* --sync window (rank 0): the window length at the end, the iterations dropped because some
+     * rank started them late (after the agreed instant), and the longest of the ranks' best
+     * clock-alignment round trips (the alignment is good to about half of it) */
     bool window;
     double window_us, clock_rtt_max_us;
     size_t late_iterations;
@@ -50,9 +50,9 @@ struct sb_timing {
 
 /* What one sample is under --sync window (the record's `timing`). */
 #define SB_WINDOW_TIMING \
-    "per-call, window-synchronised: clocks aligned to rank 0 by ping-pong before every batch, every rank " \
-    "starts iteration k at the agreed instant T0 + k x window, no barrier; sample = end of the call - that " \
-    "start; max over ranks per iteration"
+    "per-call, window-synchronised: clocks aligned to rank 0 by ping-pong before every chunk of at most 16 " \
+    "iterations, every rank starts iteration k at the agreed instant T0 + k x window, no barrier; sample = end " \
+    "of the call - that start; max over ranks per iteration; iterations a rank started late are dropped"
 
 /* Times coll->run(be, call).  Every rank must call it.  Returns 0, or -1 when memory ran out. */
 int sb_time_collective(const struct sb_backend *be, const struct sb_collective *coll, const struct sb_call *call,

@@ -12,9 +12,11 @@ mpi 2 "$AR" -b 8 -e 64K -f 8 -n 200 --sync window --json "$TMP/w.jsonl" >"$TMP/w
 rc=$?
 check "np 2 --sync window: exit 0 (got $rc), every point exact" sh -c \
   "[ $rc -eq 0 ] && jq -s -e '[.[] | select(.type == \"result\")] | length == 10 and all(.wrong == 0)' '$TMP/w.jsonl' >/dev/null"
-check "records: sync window, window_us >= 10, 0 <= late_iterations <= iterations, clock_rtt_max_us > 0" \
+# (-n 200 kept samples; iterations a rank started late are dropped and counted, and up to 4 x 200
+# are tried: on this loaded VM a few may still be missing, never more than asked)
+check "records: sync window, window_us >= 10, late_iterations >= 0, clock_rtt_max_us > 0, 100..200 iterations kept" \
   jq_all "$TMP/w.jsonl" '.sync == "window" and .window.window_us >= 10 and .window.late_iterations >= 0
-    and .window.late_iterations <= .iterations and .window.clock_rtt_max_us > 0 and .iterations == 200
+    and .window.clock_rtt_max_us > 0 and .iterations >= 100 and .iterations <= 200
     and (.timing | test("window-synchronised"))'
 check "header: sync window (options too); the table says how iterations start" sh -c \
   "jq -s -e '.[0].sync == \"window\" and .[0].options.sync == \"window\"' '$TMP/w.jsonl' >/dev/null &&
