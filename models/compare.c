@@ -1,5 +1,6 @@
 /* sb_compare's core: read two runs, join them per point, judge each point (see compare.h). */
 #include "compare.h"
+#include "method.h"
 
 #include <errno.h>
 #include <math.h>
@@ -49,7 +50,8 @@ static int same_curve(const struct sbc_point *a, const struct sbc_point *b)
     return a->in_place == b->in_place && a->ranks == b->ranks && a->nodes == b->nodes &&
            a->member == b->member && a->peer_member == b->peer_member && strcmp(a->level, b->level) == 0 &&
            strcmp(a->collective, b->collective) == 0 && strcmp(a->backend, b->backend) == 0 &&
-           strcmp(a->memory, b->memory) == 0 && strcmp(a->dtype, b->dtype) == 0 && strcmp(a->op, b->op) == 0;
+           strcmp(a->memory, b->memory) == 0 && strcmp(a->dtype, b->dtype) == 0 && strcmp(a->op, b->op) == 0 &&
+           strcmp(a->method, b->method) == 0;
 }
 
 static int same_point(const struct sbc_point *a, const struct sbc_point *b)
@@ -85,6 +87,7 @@ static const char *point_from_json(json_t *rec, struct sbc_point *p)
     if (!json_is_boolean(v))
         return "in_place";
     p->in_place = json_is_true(v);
+    sbm_record_method(rec, p->method, sizeof p->method);
     v = json_object_get(rec, "ranks");
     if (!json_is_integer(v) || json_integer_value(v) < 1)
         return "ranks";
@@ -506,6 +509,8 @@ void sbc_print_table(FILE *out, const struct sbc_run *a, const struct sbc_run *b
                     p->op, p->in_place ? "in-place" : "out-of-place", p->ranks, p->nodes);
             if (p->member >= 0 || p->peer_member >= 0)
                 fprintf(out, " %s pair %d-%d", p->level[0] ? p->level : "member", p->member, p->peer_member);
+            if (p->method[0])
+                fprintf(out, " [%s]", p->method);
             fputc('\n', out);
             fprintf(out, "%10s  %-7s %16s %16s %9s %6s  %s\n", "bytes", "metric", "A", "B", "change", "tol",
                     "verdict");

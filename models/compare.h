@@ -21,6 +21,7 @@ struct sbc_point {
     char collective[24], backend[24], memory[16], dtype[16], op[16];
     int in_place, ranks, nodes;
     char level[8];                        /* sb_pairs: "node" or "rank"; "" elsewhere */
+    char method[32];                      /* how it was timed (sbm_record_method); "" default */
     int member, peer_member;              /* sb_pairs: the pair; -1 elsewhere */
     long long bytes;
     double median_us, ci_lo_us, ci_hi_us; /* interval: NAN when the record has none */

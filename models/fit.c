@@ -67,6 +67,7 @@ static int compare_points(const void *a, const void *b, void *ctx)
     if (!c) c = strcmp(p->dtype, q->dtype);
     if (!c) c = strcmp(p->op, q->op);
     if (!c) c = p->in_place - q->in_place;
+    if (!c) c = strcmp(p->method, q->method);
     if (!c) c = p->nodes - q->nodes;
     if (!c) c = p->ranks - q->ranks;
     if (!c) c = (p->bytes > q->bytes) - (p->bytes < q->bytes);

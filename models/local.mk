@@ -8,7 +8,7 @@ models_libsbmodel_a_SOURCES = \
 	models/system.c models/system.h \
 	models/cost.c models/cost.h \
 	models/predict.c models/predict.h \
-	models/results.c models/results.h \
+	models/results.c models/results.h models/method.c models/method.h \
 	models/fit.c models/fit.h \
 	models/params.c models/params.h \
 	models/sizing.c models/sizing.h \

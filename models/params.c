@@ -39,6 +39,7 @@ json_t *sbm_fit_to_json(const struct sbm_fit *fit, int with_residuals)
                           g->collective, "backend", g->backend, "memory", g->memory, "dtype",
                           g->dtype, "op", g->op, "in_place", g->in_place, "ranks", g->ranks,
                           "nodes", g->nodes, "algorithm", fit->algorithm);
+    json_object_set_new(o, "method", json_string(g->method));
     json_object_set_new(o, "alpha_us", json_real(fit->alpha_us));
     json_object_set_new(o, "bandwidth_gbps", number_or_null(fit->bandwidth_gbps, fit->bandwidth_gbps > 0));
     json_object_set_new(o, "gamma_gbps", number_or_null(fit->gamma_gbps, fit->gamma_gbps > 0));
@@ -102,6 +103,7 @@ static int fit_from_json(json_t *o, struct sbm_fit *fit)
     copy_key(g->dtype, sizeof g->dtype, o, "dtype");
     copy_key(g->op, sizeof g->op, o, "op");
     copy_key(fit->algorithm, sizeof fit->algorithm, o, "algorithm");
+    copy_key(g->method, sizeof g->method, o, "method"); /* absent in older files: the default */
     g->in_place = json_is_true(json_object_get(o, "in_place"));
     g->ranks = (int)json_integer_value(json_object_get(o, "ranks"));
     g->nodes = (int)json_integer_value(json_object_get(o, "nodes"));
@@ -193,6 +195,8 @@ const struct sbm_fit *sbm_params_find_curve(const struct sbm_params *params, con
         const struct sbm_fit *f = &params->fits[i];
         if (!matches(f, curve->collective, curve->backend, curve->memory) || f->group.in_place != curve->in_place)
             continue; /* an out-of-place fit says nothing of in-place calls (1 rank: a copy or nothing) */
+        if (strcmp(f->group.method, curve->method) != 0)
+            continue; /* a fit of batches, cold caches or window-started calls predicts only those */
         int l = likeness(f, curve), lb = best ? likeness(best, curve) : -1;
         if (l > lb || (l == lb && f->group.ranks > best->group.ranks))
             best = f;

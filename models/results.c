@@ -1,9 +1,11 @@
 #include "results.h"
+#include "method.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 static int push_point(struct sbm_points *pts, const struct sbm_point *p)
@@ -66,6 +68,7 @@ static const char *point_from_record(json_t *rec, struct sbm_point *p)
     if (copy_field(p->op, sizeof p->op, rec, "op", "-"))
         return "op";
     p->in_place = json_is_true(json_object_get(rec, "in_place"));
+    sbm_record_method(rec, p->method, sizeof p->method);
     p->bytes = json_number_value(bytes);
     p->median_us = json_number_value(median);
     return NULL;
@@ -171,11 +174,12 @@ int sbm_points_same_group(const struct sbm_point *a, const struct sbm_point *b)
     return strcmp(a->collective, b->collective) == 0 && strcmp(a->backend, b->backend) == 0 &&
            strcmp(a->memory, b->memory) == 0 && strcmp(a->dtype, b->dtype) == 0 &&
            strcmp(a->op, b->op) == 0 && a->in_place == b->in_place && a->ranks == b->ranks &&
-           a->nodes == b->nodes;
+           a->nodes == b->nodes && strcmp(a->method, b->method) == 0;
 }
 
 void sbm_point_describe_group(const struct sbm_point *p, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s %s/%s %s %s %s p=%d nodes=%d", p->collective, p->backend, p->memory,
-             p->dtype, p->op, p->in_place ? "in-place" : "out-of-place", p->ranks, p->nodes);
+    snprintf(buf, len, "%s %s/%s %s %s %s p=%d nodes=%d%s%s%s", p->collective, p->backend, p->memory,
+             p->dtype, p->op, p->in_place ? "in-place" : "out-of-place", p->ranks, p->nodes,
+             p->method[0] ? " [" : "", p->method, p->method[0] ? "]" : "");
 }

@@ -9,6 +9,7 @@
 
 struct sbm_point {
     char collective[32], backend[32], memory[32], dtype[32], op[32]; /* at most 31 characters */
+    char method[32]; /* how it was timed where not the default (method.h); "" the default */
     int in_place, ranks, nodes;
     double bytes, median_us;
 };
@@ -26,7 +27,7 @@ int sbm_results_read(const char *path, struct sbm_points *out, struct sbm_error 
 void sbm_points_free(struct sbm_points *pts);
 
 /* True when two points belong to one measured curve: same collective, backend, memory,
- * ranks, nodes, dtype, op and in_place. */
+ * ranks, nodes, dtype, op, in_place and timing method. */
 int sbm_points_same_group(const struct sbm_point *a, const struct sbm_point *b);
 /* "allreduce mpi/host float sum out-of-place p=2 nodes=1" */
 void sbm_point_describe_group(const struct sbm_point *p, char *buf, size_t len);

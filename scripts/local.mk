@@ -4,12 +4,13 @@ dist_bin_SCRIPTS += scripts/sb-nightly scripts/sb-plot scripts/sb-netns scripts/
 # sb_compare: the per-size join of two runs with a noise-aware verdict (used by sb-nightly).
 bin_PROGRAMS += models/sb_compare
 models_sb_compare_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
-models_sb_compare_SOURCES = models/sb_compare.c models/compare.c models/compare.h
+models_sb_compare_SOURCES = models/sb_compare.c models/compare.c models/compare.h models/method.c models/method.h
 models_sb_compare_LDADD = $(JANSSON_LIBS) -lm
 
 check_PROGRAMS += tests/unit/test_compare
 TESTS += tests/unit/test_compare
-tests_unit_test_compare_SOURCES = tests/unit/test_compare.c models/compare.c models/compare.h
+tests_unit_test_compare_SOURCES = tests/unit/test_compare.c models/compare.c models/compare.h models/method.c \
+	models/method.h
 tests_unit_test_compare_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_compare_LDADD = $(JANSSON_LIBS) $(CMOCKA_LIBS) -lm
 

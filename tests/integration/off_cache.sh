@@ -86,6 +86,23 @@ else
     "[ $rc -eq 2 ] && grep -q 'hwloc reports no cache size' '$TMP/auto.txt'"
 fi
 
+# 6b. Points timed another way are other curves: sb_model fit fits them apart (named by their
+# method), and sb_compare never judges a cold-cache or window-started point against a default one
+M="$top_builddir/models/sb_model" C="$top_builddir/models/sb_compare"
+mpi 2 "$BENCH/sb_allreduce" --sizes 64K,128K,256K,512K --inplace 0 -n 20 --json "$TMP/m-def.jsonl" >/dev/null 2>&1
+mpi 2 "$BENCH/sb_allreduce" --sizes 64K,128K,256K,512K --inplace 0 -n 20 --off-cache 8M --json "$TMP/m-oc.jsonl" >/dev/null 2>&1
+mpi 2 "$BENCH/sb_allreduce" --sizes 64K,128K,256K,512K --inplace 0 -n 20 --sync window --json "$TMP/m-w.jsonl" >/dev/null 2>&1
+cat "$TMP/m-def.jsonl" "$TMP/m-oc.jsonl" "$TMP/m-w.jsonl" >"$TMP/mixed.jsonl"
+"$M" fit "$TMP/mixed.jsonl" --tolerance 1 --json >"$TMP/mfit.json" 2>"$TMP/mfit.err"
+rc=$?
+check "sb_model fit on default + off-cache + window records: 3 curves, methods '', off-cache, window (exit $rc)" \
+  jqs 'length == 3 and (map(.method) | sort) == ["", "off-cache", "window"] and all(.sizes_used | length == 4)' "$TMP/mfit.json"
+"$M" fit "$TMP/mixed.jsonl" --tolerance 1 2>/dev/null | grep -q 'p=2 nodes=1 \[off-cache\]'
+check "the fit's text names the method of the curve: '... p=2 nodes=1 [off-cache]'" [ $? -eq 0 ]
+"$C" "$TMP/m-def.jsonl" "$TMP/mixed.jsonl" --json >"$TMP/mcmp.jsonl" 2>/dev/null
+check "sb_compare default baseline vs the mixed run: the 8 other-method points are new, never judged against the default ones" \
+  jqs '[.[] | select(.type == "row")] | (map(select(.verdict == "new")) | length) == 8 and (map(select(.verdict != "new")) | length) == 4' "$TMP/mcmp.jsonl"
+
 # 7. refusals: one line, exit 2
 refused "invalid --off-cache 'lots'" 0 "$BENCH/sb_allreduce" --off-cache lots
 refused "does not go with --timing batch|both" 0 "$BENCH/sb_allreduce" --off-cache 1M --timing batch
