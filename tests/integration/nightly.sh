@@ -214,6 +214,12 @@ check "--pairs: the JUnit file is well-formed" junit_ok "$TMP/pairs/junit.xml"
 check "--pairs: the sb_pairs records are kept out of results.jsonl, the summary has the stage" \
   sh -c "! grep -q '\"collective\":\"pairs\"' '$TMP/pairs/results.jsonl' && grep -q '^## Pairwise sweep' '$TMP/pairs/summary.md' && jq -e '.pairs_check == \"pass\"' '$TMP/pairs/nightly.json' >/dev/null"
 
+# 6c. broadcast has one buffer: with the default --inplace 0 it is measured in place, not refused
+nightly --collectives allreduce,broadcast -e 4K -n 3 --no-model --no-plots --out "$TMP/bcast" >/dev/null 2>"$TMP/bcast.err"
+rc=$?
+check "broadcast with the default --inplace 0: exit 0, measured in place (got $rc: $(grep -m1 -v 'exit 0' "$TMP/bcast.err"))" \
+  sh -c "[ $rc -eq 0 ] && jq -s -e '[.[] | select(.type == \"result\" and .collective == \"broadcast\")] | length == 2 and all(.in_place)' '$TMP/bcast/results.jsonl' >/dev/null"
+
 # 7. installed layout: no build tree, everything on PATH
 mkdir -p "$TMP/bin"
 cp "$NIGHTLY" "$top_srcdir/scripts/sb-plot" "$TMP/bin/"
