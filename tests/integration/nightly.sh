@@ -200,6 +200,24 @@ printf 'np = 2\npairs = maybe\n' >"$TMP/p.conf"
 rc=$?
 check "config pairs = maybe: exit 2" sh -c "[ $rc -eq 2 ] && grep -q 'pairs must be 0 or 1' '$TMP/p.err'"
 
+# 6a. settings that cannot work are refused before anything runs: exit 2, one line, no output folder
+refused_early() {
+  needle=$1; shift
+  rm -rf "$TMP/early"
+  nightly --collectives allreduce -e 4K --no-plots --out "$TMP/early" "$@" >/dev/null 2>"$TMP/early.err"
+  rc=$?
+  check "refused before running: $* -> exit 2, one line naming '$needle' (got $rc: $(head -c 200 "$TMP/early.err"))" \
+    sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/early.err') -eq 1 ] && grep -qF -- \"$needle\" '$TMP/early.err' && [ ! -e '$TMP/early' ]"
+}
+echo '{"fits": [' >"$TMP/params-broken.json"
+refused_early "lists 'allreduce' twice" --collectives allreduce,alltoall,allreduce
+refused_early "--timeout must be seconds" --timeout 5%
+refused_early "unknown system 'no-such-system'" --model-system no-such-system
+refused_early "params-broken.json: not the JSON of sb_model fit --save" --model-params "$TMP/params-broken.json"
+refused_early "is a directory" --save-baseline "$TMP"
+touch "$TMP/a-file"
+refused_early "cannot write in $TMP/a-file/sub" --save-baseline "$TMP/a-file/sub/b.jsonl"
+
 # 6b. the pairwise stage on this machine (rank level): the verdict and its JUnit suite exist, and
 # a pass/fail of the stage follows sb_model pairs (the emulated cluster, netns_pairs.sh, checks
 # that a slow host is named; here 2 ranks give one pair, where nobody can be named)
