@@ -238,6 +238,51 @@ rc=$?
 check "broadcast with the default --inplace 0: exit 0, measured in place (got $rc: $(grep -m1 -v 'exit 0' "$TMP/bcast.err"))" \
   sh -c "[ $rc -eq 0 ] && jq -s -e '[.[] | select(.type == \"result\" and .collective == \"broadcast\")] | length == 2 and all(.in_place)' '$TMP/bcast/results.jsonl' >/dev/null"
 
+# 6d. errors once measuring has begun, and interruptions: exit 2, the records measured are kept
+# and every report is written (nightly.json says why; JUnit has an <error>)
+# reports_ok DIR RESULT: nightly.json valid with that result and exit code 2, JUnit well-formed
+# with one <error>, the summary headed by RESULT in capitals, no .part left
+reports_ok() {
+  jq -e --arg r "$2" '.result == $r and .exit_code == 2' "$1/nightly.json" >/dev/null &&
+    python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); sys.exit(len(d.getElementsByTagName("error")) != 1)' "$1/junit.xml" &&
+    grep -qi "^\*\*$2\*\*" "$1/summary.md" && ! ls "$1"/*.part >/dev/null 2>&1
+}
+nightly --collectives allreduce -e 4K -n 3 --no-model --no-plots --out "$TMP/elsewhere" >/dev/null 2>&1
+jq -c 'if .type == "result" or .type == "run" then .ranks = 64 else . end' "$TMP/elsewhere/results.jsonl" >"$TMP/base64.jsonl"
+nightly --collectives allreduce -e 4K -n 3 --no-plots --out "$TMP/nocommon" --baseline "$TMP/base64.jsonl" >/dev/null 2>"$TMP/nocommon.err"
+rc=$?
+check "a baseline of 64 ranks (another machine), no point in common: exit 2 (got $rc: $(tail -1 "$TMP/nocommon.err"))" \
+  sh -c "[ $rc -eq 2 ] && tail -1 '$TMP/nocommon.err' | grep -q 'no point in common'"
+check "... the records are kept, nightly.json says error with the reason, JUnit has the error, summary says ERROR" \
+  sh -c "jq -s -e '[.[] | select(.type == \"result\")] | length == 2' '$TMP/nocommon/results.jsonl' >/dev/null &&
+    jq -e '.error | test(\"no point in common\")' '$TMP/nocommon/nightly.json' >/dev/null" && reports_ok "$TMP/nocommon" error
+(unset OMPI_MCA_rmaps_base_oversubscribe; nightly --np 4096 --collectives allreduce,alltoall -e 4K --no-plots \
+  --out "$TMP/noslots" >/dev/null 2>"$TMP/noslots.err")
+rc=$?
+check "--np above the launcher's slots (mpirun starts nothing): exit 2, not a failed run (got $rc: $(tail -1 "$TMP/noslots.err"))" \
+  sh -c "[ $rc -eq 2 ] && tail -1 '$TMP/noslots.err' | grep -q 'did not start sb_allreduce'"
+check "... nightly.json names alltoall as not run" \
+  sh -c "jq -e '.not_run == [\"alltoall\"]' '$TMP/noslots/nightly.json' >/dev/null" && reports_ok "$TMP/noslots" error
+# SIGTERM (a CI timeout) while sb_allreduce is at 4K (delayed 0.5 s a call), after 1K was recorded
+nightly --collectives allreduce,alltoall -e 64K -n 3 --no-plots --out "$TMP/term" --save-baseline "$TMP/term-base.jsonl" \
+  --launcher-args "--oversubscribe -x LD_PRELOAD=$lib -x SB_FAULT=delay -x SB_FAULT_RANK=-1 -x SB_FAULT_MIN_BYTES=4096 -x SB_FAULT_DELAY_US=500000" \
+  >/dev/null 2>"$TMP/term.err" &
+job=$!
+for i in $(seq 1 300); do grep -q '"type":"result"' "$TMP/term/allreduce.part" 2>/dev/null && break; sleep 0.1; done
+# the job's bash is the child of the timeout in nightly()
+pid=$(pgrep -P "$job" -f sb-nightly || echo "$job")
+kill -TERM "$pid"
+wait "$job"
+rc=$?
+check "SIGTERM mid-run: exit 2 at once (got $rc: $(tail -1 "$TMP/term.err"))" \
+  sh -c "[ $rc -eq 2 ] && grep -q 'interrupted (SIGTERM)' '$TMP/term.err'"
+left=$(pgrep -f "$TMP/term/allreduce[.]part" || true)
+check "... the 1K record measured before it is in results.jsonl, no benchmark left running (${left:-none})" \
+  sh -c "jq -s -e '[.[] | select(.type == \"result\")] | map(.bytes) == [1024]' '$TMP/term/results.jsonl' >/dev/null && [ -z '$left' ]"
+check "... nightly.json: interrupted, SIGTERM, alltoall not run; JUnit and summary say so; no baseline saved" \
+  sh -c "jq -e '.interrupted == \"SIGTERM\" and .not_run == [\"alltoall\"]' '$TMP/term/nightly.json' >/dev/null && [ ! -e '$TMP/term-base.jsonl' ]" &&
+  reports_ok "$TMP/term" interrupted
+
 # 7. installed layout: no build tree, everything on PATH
 mkdir -p "$TMP/bin"
 cp "$NIGHTLY" "$top_srcdir/scripts/sb-plot" "$TMP/bin/"
