@@ -269,14 +269,15 @@ nightly --collectives allreduce,alltoall -e 64K -n 3 --no-plots --out "$TMP/term
   >/dev/null 2>"$TMP/term.err" &
 job=$!
 for i in $(seq 1 300); do grep -q '"type":"result"' "$TMP/term/allreduce.part" 2>/dev/null && break; sleep 0.1; done
-# the job's bash is the child of the timeout in nightly()
-pid=$(pgrep -P "$job" -f sb-nightly || echo "$job")
+# the job runs under the timeout in nightly(), which passes the signal on
+pid=$(pgrep -P "$job" || echo "$job")
 kill -TERM "$pid"
 wait "$job"
 rc=$?
 check "SIGTERM mid-run: exit 2 at once (got $rc: $(tail -1 "$TMP/term.err"))" \
   sh -c "[ $rc -eq 2 ] && grep -q 'interrupted (SIGTERM)' '$TMP/term.err'"
-left=$(pgrep -f "$TMP/term/allreduce[.]part" || true)
+# the ranks end a moment after mpirun (both got the signal): give them 10 s
+for i in $(seq 1 100); do left=$(pgrep -f "$TMP/term/allreduce[.]part" | tr '\n' ' '); [ -z "$left" ] && break; sleep 0.1; done
 check "... the 1K record measured before it is in results.jsonl, no benchmark left running (${left:-none})" \
   sh -c "jq -s -e '[.[] | select(.type == \"result\")] | map(.bytes) == [1024]' '$TMP/term/results.jsonl' >/dev/null && [ -z '$left' ]"
 check "... nightly.json: interrupted, SIGTERM, alltoall not run; JUnit and summary say so; no baseline saved" \
