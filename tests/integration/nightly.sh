@@ -256,6 +256,17 @@ check "a baseline of 64 ranks (another machine), no point in common: exit 2 (got
 check "... the records are kept, nightly.json says error with the reason, JUnit has the error, summary says ERROR" \
   sh -c "jq -s -e '[.[] | select(.type == \"result\")] | length == 2' '$TMP/nocommon/results.jsonl' >/dev/null &&
     jq -e '.error | test(\"no point in common\")' '$TMP/nocommon/nightly.json' >/dev/null" && reports_ok "$TMP/nocommon" error
+# a baseline with a collective tonight's suite does not run: its points are missing, failures
+# in JUnit as in the summary and compare.jsonl (there was no JUnit suite for it: 0 failures, exit 1)
+{ cat "$TMP/elsewhere/results.jsonl"; jq -c 'select(.type == "result") | .collective = "alltoall"' "$TMP/elsewhere/results.jsonl"; } >"$TMP/base-more.jsonl"
+nightly --collectives allreduce -e 4K -n 3 --no-model --no-plots --tolerance 900 --latency-tolerance 900 --out "$TMP/fewer" \
+  --baseline "$TMP/base-more.jsonl" >/dev/null 2>&1
+rc=$?
+junit_ok "$TMP/fewer/junit.xml" &&
+check "a baseline with one more collective: exit 1, JUnit has its 2 points as missing failures, as many as compare.jsonl (got $rc)" \
+  sh -c "[ $rc -eq 1 ] && [ \$(grep -c '<failure type=\"missing\" message=\"alltoall at' '$TMP/fewer/junit.xml') -eq 2 ] &&
+    grep -q 'testsuites [^>]*failures=\"2\"' '$TMP/fewer/junit.xml' &&
+    jq -s -e '[.[] | select(.type == \"summary\")][0].failures == 2' '$TMP/fewer/compare.jsonl' >/dev/null"
 (unset OMPI_MCA_rmaps_base_oversubscribe; nightly --np 4096 --collectives allreduce,alltoall -e 4K --no-plots \
   --out "$TMP/noslots" >/dev/null 2>"$TMP/noslots.err")
 rc=$?
