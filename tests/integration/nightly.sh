@@ -238,6 +238,14 @@ rc=$?
 check "broadcast with the default --inplace 0: exit 0, measured in place (got $rc: $(grep -m1 -v 'exit 0' "$TMP/bcast.err"))" \
   sh -c "[ $rc -eq 0 ] && jq -s -e '[.[] | select(.type == \"result\" and .collective == \"broadcast\")] | length == 2 and all(.in_place)' '$TMP/bcast/results.jsonl' >/dev/null"
 
+# 6c2. an --out folder with an older run's files: none of them is left to be taken for tonight's
+mkdir -p "$TMP/reused/plots"
+for f in alltoall.log sendrecv.log model-fit.txt plots/sb-plot.err plots/run-busbw.png validate.txt; do echo old >"$TMP/reused/$f"; done
+nightly --collectives allreduce -e 4K -n 3 --no-model --no-plots --out "$TMP/reused" >/dev/null 2>&1
+rc=$?
+check "an --out with an older run's files: exit 0, only tonight's files remain (got $rc: $(cd "$TMP/reused" && ls | tr '\n' ' '))" \
+  sh -c "[ $rc -eq 0 ] && ! grep -rlx old '$TMP/reused' >/dev/null && [ -s '$TMP/reused/allreduce.log' ]"
+
 # 6d. errors once measuring has begun, and interruptions: exit 2, the records measured are kept
 # and every report is written (nightly.json says why; JUnit has an <error>)
 # reports_ok DIR RESULT: nightly.json valid with that result and exit code 2, JUnit well-formed
