@@ -215,6 +215,17 @@ refused_early "--timeout must be seconds" --timeout 5%
 refused_early "unknown system 'no-such-system'" --model-system no-such-system
 refused_early "params-broken.json: not the JSON of sb_model fit --save" --model-params "$TMP/params-broken.json"
 refused_early "is a directory" --save-baseline "$TMP"
+refused_early "--np needs a value, got an empty one" --np ''
+refused_early "--baseline needs a value, got an empty one" --baseline ''
+printf 'np =\n' >"$TMP/empty.conf"
+refused_early "empty.conf:1: 'np' needs a value" --config "$TMP/empty.conf"
+# the switches in a config file, as --help says: the flag names without the dashes
+printf 'no_plots = 1\nno-model = yes\n' >"$TMP/switches.conf"
+nightly --config "$TMP/switches.conf" --collectives allreduce -e 4K -n 3 --out "$TMP/switches" >/dev/null 2>"$TMP/switches.err"
+rc=$?
+check "config no_plots = 1, no-model = yes: exit 0, no plots, model not checked (got $rc: $(head -c 200 "$TMP/switches.err"))" \
+  sh -c "[ $rc -eq 0 ] && jq -e '.settings.plots == \"0\" and .model_note == \"not checked (--no-model)\"' '$TMP/switches/nightly.json' >/dev/null &&
+    ! ls '$TMP/switches/plots/'*.png >/dev/null 2>&1"
 touch "$TMP/a-file"
 refused_early "cannot write in $TMP/a-file/sub" --save-baseline "$TMP/a-file/sub/b.jsonl"
 
