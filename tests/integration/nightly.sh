@@ -249,6 +249,12 @@ rc=$?
 check "broadcast with the default --inplace 0: exit 0, measured in place (got $rc: $(grep -m1 -v 'exit 0' "$TMP/bcast.err"))" \
   sh -c "[ $rc -eq 0 ] && jq -s -e '[.[] | select(.type == \"result\" and .collective == \"broadcast\")] | length == 2 and all(.in_place)' '$TMP/bcast/results.jsonl' >/dev/null"
 
+if [ "$(id -u)" -eq 0 ]; then
+  check "as root: says it passes --allow-run-as-root to mpirun" grep -q '^sb-nightly: running as root: passing --allow-run-as-root to mpirun' "$TMP/bcast.err"
+else
+  check "not root: no --allow-run-as-root" sh -c "! grep -q 'allow-run-as-root' '$TMP/bcast.err'"
+fi
+
 # 6c2. an --out folder with an older run's files: none of them is left to be taken for tonight's
 mkdir -p "$TMP/reused/plots"
 for f in alltoall.log sendrecv.log model-fit.txt plots/sb-plot.err plots/run-busbw.png validate.txt; do echo old >"$TMP/reused/$f"; done
