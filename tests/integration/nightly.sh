@@ -200,6 +200,35 @@ printf 'np = 2\npairs = maybe\n' >"$TMP/p.conf"
 rc=$?
 check "config pairs = maybe: exit 2" sh -c "[ $rc -eq 2 ] && grep -q 'pairs must be 0 or 1' '$TMP/p.err'"
 
+# 6a. settings that cannot work are refused before anything runs: exit 2, one line, no output folder
+refused_early() {
+  needle=$1; shift
+  rm -rf "$TMP/early"
+  nightly --collectives allreduce -e 4K --no-plots --out "$TMP/early" "$@" >/dev/null 2>"$TMP/early.err"
+  rc=$?
+  check "refused before running: $* -> exit 2, one line naming '$needle' (got $rc: $(head -c 200 "$TMP/early.err"))" \
+    sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/early.err') -eq 1 ] && grep -qF -- \"$needle\" '$TMP/early.err' && [ ! -e '$TMP/early' ]"
+}
+echo '{"fits": [' >"$TMP/params-broken.json"
+refused_early "lists 'allreduce' twice" --collectives allreduce,alltoall,allreduce
+refused_early "--timeout must be seconds" --timeout 5%
+refused_early "unknown system 'no-such-system'" --model-system no-such-system
+refused_early "params-broken.json: not the JSON of sb_model fit --save" --model-params "$TMP/params-broken.json"
+refused_early "is a directory" --save-baseline "$TMP"
+refused_early "--np needs a value, got an empty one" --np ''
+refused_early "--baseline needs a value, got an empty one" --baseline ''
+printf 'np =\n' >"$TMP/empty.conf"
+refused_early "empty.conf:1: 'np' needs a value" --config "$TMP/empty.conf"
+# the switches in a config file, as --help says: the flag names without the dashes
+printf 'no_plots = 1\nno-model = yes\n' >"$TMP/switches.conf"
+nightly --config "$TMP/switches.conf" --collectives allreduce -e 4K -n 3 --out "$TMP/switches" >/dev/null 2>"$TMP/switches.err"
+rc=$?
+check "config no_plots = 1, no-model = yes: exit 0, no plots, model not checked (got $rc: $(head -c 200 "$TMP/switches.err"))" \
+  sh -c "[ $rc -eq 0 ] && jq -e '.settings.plots == \"0\" and .model_note == \"not checked (--no-model)\"' '$TMP/switches/nightly.json' >/dev/null &&
+    ! ls '$TMP/switches/plots/'*.png >/dev/null 2>&1"
+touch "$TMP/a-file"
+refused_early "cannot write in $TMP/a-file/sub" --save-baseline "$TMP/a-file/sub/b.jsonl"
+
 # 6b. the pairwise stage on this machine (rank level): the verdict and its JUnit suite exist, and
 # a pass/fail of the stage follows sb_model pairs (the emulated cluster, netns_pairs.sh, checks
 # that a slow host is named; here 2 ranks give one pair, where nobody can be named)
@@ -213,6 +242,83 @@ check "--pairs: a JUnit suite for the stage, one testcase per rank, no failure" 
 check "--pairs: the JUnit file is well-formed" junit_ok "$TMP/pairs/junit.xml"
 check "--pairs: the sb_pairs records are kept out of results.jsonl, the summary has the stage" \
   sh -c "! grep -q '\"collective\":\"pairs\"' '$TMP/pairs/results.jsonl' && grep -q '^## Pairwise sweep' '$TMP/pairs/summary.md' && jq -e '.pairs_check == \"pass\"' '$TMP/pairs/nightly.json' >/dev/null"
+
+# 6c. broadcast has one buffer: with the default --inplace 0 it is measured in place, not refused
+nightly --collectives allreduce,broadcast -e 4K -n 3 --no-model --no-plots --out "$TMP/bcast" >/dev/null 2>"$TMP/bcast.err"
+rc=$?
+check "broadcast with the default --inplace 0: exit 0, measured in place (got $rc: $(grep -m1 -v 'exit 0' "$TMP/bcast.err"))" \
+  sh -c "[ $rc -eq 0 ] && jq -s -e '[.[] | select(.type == \"result\" and .collective == \"broadcast\")] | length == 2 and all(.in_place)' '$TMP/bcast/results.jsonl' >/dev/null"
+
+if [ "$(id -u)" -eq 0 ]; then
+  check "as root: says it passes --allow-run-as-root to mpirun" grep -q '^sb-nightly: running as root: passing --allow-run-as-root to mpirun' "$TMP/bcast.err"
+else
+  check "not root: no --allow-run-as-root" sh -c "! grep -q 'allow-run-as-root' '$TMP/bcast.err'"
+fi
+
+# 6c2. an --out folder with an older run's files: none of them is left to be taken for tonight's
+mkdir -p "$TMP/reused/plots"
+for f in alltoall.log sendrecv.log model-fit.txt plots/sb-plot.err plots/run-busbw.png validate.txt; do echo old >"$TMP/reused/$f"; done
+nightly --collectives allreduce -e 4K -n 3 --no-model --no-plots --out "$TMP/reused" >/dev/null 2>&1
+rc=$?
+check "an --out with an older run's files: exit 0, only tonight's files remain (got $rc: $(cd "$TMP/reused" && ls | tr '\n' ' '))" \
+  sh -c "[ $rc -eq 0 ] && ! grep -rlx old '$TMP/reused' >/dev/null && [ -s '$TMP/reused/allreduce.log' ]"
+
+# 6d. errors once measuring has begun, and interruptions: exit 2, the records measured are kept
+# and every report is written (nightly.json says why; JUnit has an <error>)
+# reports_ok DIR RESULT: nightly.json valid with that result and exit code 2, JUnit well-formed
+# with one <error>, the summary headed by RESULT in capitals, no .part left
+reports_ok() {
+  jq -e --arg r "$2" '.result == $r and .exit_code == 2' "$1/nightly.json" >/dev/null &&
+    python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); sys.exit(len(d.getElementsByTagName("error")) != 1)' "$1/junit.xml" &&
+    grep -qi "^\*\*$2\*\*" "$1/summary.md" && ! ls "$1"/*.part >/dev/null 2>&1
+}
+nightly --collectives allreduce -e 4K -n 3 --no-model --no-plots --out "$TMP/elsewhere" >/dev/null 2>&1
+jq -c 'if .type == "result" or .type == "run" then .ranks = 64 else . end' "$TMP/elsewhere/results.jsonl" >"$TMP/base64.jsonl"
+nightly --collectives allreduce -e 4K -n 3 --no-plots --out "$TMP/nocommon" --baseline "$TMP/base64.jsonl" >/dev/null 2>"$TMP/nocommon.err"
+rc=$?
+check "a baseline of 64 ranks (another machine), no point in common: exit 2 (got $rc: $(tail -1 "$TMP/nocommon.err"))" \
+  sh -c "[ $rc -eq 2 ] && tail -1 '$TMP/nocommon.err' | grep -q 'no point in common'"
+check "... the records are kept, nightly.json says error with the reason, JUnit has the error, summary says ERROR" \
+  sh -c "jq -s -e '[.[] | select(.type == \"result\")] | length == 2' '$TMP/nocommon/results.jsonl' >/dev/null &&
+    jq -e '.error | test(\"no point in common\")' '$TMP/nocommon/nightly.json' >/dev/null" && reports_ok "$TMP/nocommon" error
+# a baseline with a collective tonight's suite does not run: its points are missing, failures
+# in JUnit as in the summary and compare.jsonl (there was no JUnit suite for it: 0 failures, exit 1)
+{ cat "$TMP/elsewhere/results.jsonl"; jq -c 'select(.type == "result") | .collective = "alltoall"' "$TMP/elsewhere/results.jsonl"; } >"$TMP/base-more.jsonl"
+nightly --collectives allreduce -e 4K -n 3 --no-model --no-plots --tolerance 900 --latency-tolerance 900 --out "$TMP/fewer" \
+  --baseline "$TMP/base-more.jsonl" >/dev/null 2>&1
+rc=$?
+junit_ok "$TMP/fewer/junit.xml" &&
+check "a baseline with one more collective: exit 1, JUnit has its 2 points as missing failures, as many as compare.jsonl (got $rc)" \
+  sh -c "[ $rc -eq 1 ] && [ \$(grep -c '<failure type=\"missing\" message=\"alltoall at' '$TMP/fewer/junit.xml') -eq 2 ] &&
+    grep -q 'testsuites [^>]*failures=\"2\"' '$TMP/fewer/junit.xml' &&
+    jq -s -e '[.[] | select(.type == \"summary\")][0].failures == 2' '$TMP/fewer/compare.jsonl' >/dev/null"
+(unset OMPI_MCA_rmaps_base_oversubscribe; nightly --np 4096 --collectives allreduce,alltoall -e 4K --no-plots \
+  --out "$TMP/noslots" >/dev/null 2>"$TMP/noslots.err")
+rc=$?
+check "--np above the launcher's slots (mpirun starts nothing): exit 2, not a failed run (got $rc: $(tail -1 "$TMP/noslots.err"))" \
+  sh -c "[ $rc -eq 2 ] && tail -1 '$TMP/noslots.err' | grep -q 'did not start sb_allreduce'"
+check "... nightly.json names alltoall as not run" \
+  sh -c "jq -e '.not_run == [\"alltoall\"]' '$TMP/noslots/nightly.json' >/dev/null" && reports_ok "$TMP/noslots" error
+# SIGTERM (a CI timeout) while sb_allreduce is at 4K (delayed 0.5 s a call), after 1K was recorded
+nightly --collectives allreduce,alltoall -e 64K -n 3 --no-plots --out "$TMP/term" --save-baseline "$TMP/term-base.jsonl" \
+  --launcher-args "--oversubscribe -x LD_PRELOAD=$lib -x SB_FAULT=delay -x SB_FAULT_RANK=-1 -x SB_FAULT_MIN_BYTES=4096 -x SB_FAULT_DELAY_US=500000" \
+  >/dev/null 2>"$TMP/term.err" &
+job=$!
+for i in $(seq 1 300); do grep -q '"type":"result"' "$TMP/term/allreduce.part" 2>/dev/null && break; sleep 0.1; done
+# the job runs under the timeout in nightly(), which passes the signal on
+pid=$(pgrep -P "$job" || echo "$job")
+kill -TERM "$pid"
+wait "$job"
+rc=$?
+check "SIGTERM mid-run: exit 2 at once (got $rc: $(tail -1 "$TMP/term.err"))" \
+  sh -c "[ $rc -eq 2 ] && grep -q 'interrupted (SIGTERM)' '$TMP/term.err'"
+# the ranks end a moment after mpirun (both got the signal): give them 10 s
+for i in $(seq 1 100); do left=$(pgrep -f "$TMP/term/allreduce[.]part" | tr '\n' ' '); [ -z "$left" ] && break; sleep 0.1; done
+check "... the 1K record measured before it is in results.jsonl, no benchmark left running (${left:-none})" \
+  sh -c "jq -s -e '[.[] | select(.type == \"result\")] | map(.bytes) == [1024]' '$TMP/term/results.jsonl' >/dev/null && [ -z '$left' ]"
+check "... nightly.json: interrupted, SIGTERM, alltoall not run; JUnit and summary say so; no baseline saved" \
+  sh -c "jq -e '.interrupted == \"SIGTERM\" and .not_run == [\"alltoall\"]' '$TMP/term/nightly.json' >/dev/null && [ ! -e '$TMP/term-base.jsonl' ]" &&
+  reports_ok "$TMP/term" interrupted
 
 # 7. installed layout: no build tree, everything on PATH
 mkdir -p "$TMP/bin"

@@ -35,6 +35,14 @@ check "the latency axis is logarithmic (decade ticks 1, 10, 100)" \
 "$PLOT" --format svg --out "$TMP/only" "$TMP/a.jsonl" >/dev/null 2>&1
 check "--format svg writes SVG only" sh -c "[ -s '$TMP/only-busbw.svg' ] && [ ! -e '$TMP/only-busbw.png' ]"
 
+# a path with '=' in it (sb-nightly --out /data/run=3 passes DIR/results.jsonl=LABEL), and spaces
+mkdir -p "$TMP/run=3 x"
+cp "$TMP/a.jsonl" "$TMP/run=3 x/r.jsonl"
+"$PLOT" --format svg --out "$TMP/run=3 x/p" "$TMP/run=3 x/r.jsonl" "$TMP/run=3 x/r.jsonl=it=s" >/dev/null 2>"$TMP/eq.err"
+rc=$?
+check "a path holding '=' and spaces, bare and as FILE=LABEL (label 'it=s'): exit 0 (got $rc: $(head -c 200 "$TMP/eq.err"))" \
+  sh -c "[ $rc -eq 0 ] && grep -q '>r: allreduce' '$TMP/run=3 x/p-latency.svg' && grep -q '>it=s: allreduce' '$TMP/run=3 x/p-latency.svg'"
+
 "$MODEL" validate "$TMP/a.jsonl" --fit-on 16K:1M --json >"$TMP/v.jsonl" 2>/dev/null
 "$PLOT" --validate "$TMP/v.jsonl" --out "$TMP/m" >/dev/null 2>"$TMP/m.err"
 rc=$?

@@ -40,6 +40,25 @@ rc=$?
 check "a benchmark option it refuses (-- -d bogus): exit 2 with the benchmark's line (got $rc)" \
   sh -c "[ $rc -eq 2 ] && grep -q \"^sb_allreduce: invalid --datatype 'bogus'\" '$TMP/bad.err'"
 
+# SIGTERM while sb_allreduce is at 4K (each call delayed 0.5 s), after 1K was recorded (in and
+# out of place, then 2K): the
+# records measured are appended (they stayed in a .part, the file empty), sb_alltoall not started
+lib="$top_builddir/tests/integration/libsbfault.so"
+printf '#!/bin/sh\nexec %s -x LD_PRELOAD=%s -x SB_FAULT=delay -x SB_FAULT_RANK=-1 -x SB_FAULT_MIN_BYTES=4096 -x SB_FAULT_DELAY_US=500000 "$@"\n' \
+  "$MPIRUN" "$lib" >"$TMP/slow-mpirun"
+chmod +x "$TMP/slow-mpirun"
+"$RUN" --builddir "$top_builddir" --np 2 --mpirun "$TMP/slow-mpirun" --out "$TMP/term.jsonl" -- -b 1K -e 64K -n 3 \
+  >/dev/null 2>"$TMP/term.err" &
+job=$!
+for i in $(seq 1 300); do grep -q '"type":"result"' "$TMP/term.jsonl.sb_allreduce.part" 2>/dev/null && break; sleep 0.1; done
+kill -TERM "$job"
+wait "$job"
+rc=$?
+check "SIGTERM mid-run: exit 2, the 1K record in FILE, no .part left, sb_alltoall not started (got $rc: $(tail -1 "$TMP/term.err"))" \
+  sh -c "[ $rc -eq 2 ] && grep -q 'interrupted (SIGTERM) during sb_allreduce' '$TMP/term.err' &&
+    jq -s -e '[.[] | select(.type == \"result\")] | (map(.collective) | unique == [\"allreduce\"]) and any(.bytes == 1024)' '$TMP/term.jsonl' >/dev/null &&
+    ! ls '$TMP'/term.jsonl.*.part >/dev/null 2>&1"
+
 # scripts/install-deps: --help and a bad argument install nothing (apt-get and sudo are fakes here)
 mkdir -p "$TMP/fakebin"
 for t in apt-get sudo; do printf '#!/bin/sh\necho "%s $*" >>"%s"\n' "$t" "$TMP/apt.calls" >"$TMP/fakebin/$t"; chmod +x "$TMP/fakebin/$t"; done
