@@ -5,20 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The line through the origin that minimises the same weighted squares: where the free
- * line's intercept is negative, this is the least-squares line with intercept >= 0 (the
- * problem is convex, so the constrained optimum lies on the boundary intercept = 0). */
-static double slope_through_origin(const double *x, const double *y, size_t n)
-{
-    double sxy = 0, sxx = 0;
-    for (size_t i = 0; i < n; i++) {
-        double w = 1.0 / (y[i] * y[i]);
-        sxy += w * x[i] * y[i];
-        sxx += w * x[i] * x[i];
-    }
-    return sxx > 0 ? sxy / sxx : 0;
-}
-
 int sbm_fit_line(const double *x, const double *y, size_t n, struct sbm_line *out)
 {
     double sw = 0, sx = 0, sy = 0;
@@ -41,13 +27,6 @@ int sbm_fit_line(const double *x, const double *y, size_t n, struct sbm_line *ou
         return -1;
     out->slope_us_per_byte = sxy / sxx;
     out->intercept_us = my - out->slope_us_per_byte * mx;
-    /* The intercept is a latency: a negative one (times growing faster than linearly, as
-     * buffers leave the caches) is no alpha; the best line with alpha = 0 is fit instead,
-     * and the residual checks decide whether it still describes the sizes. */
-    if (out->intercept_us < 0) {
-        out->intercept_us = 0;
-        out->slope_us_per_byte = slope_through_origin(x, y, n);
-    }
     double sse = 0;
     for (size_t i = 0; i < n; i++) {
         double r = y[i] - (out->intercept_us + out->slope_us_per_byte * x[i]);
@@ -182,7 +161,8 @@ static size_t distinct_sizes(const struct sbm_point *pts, size_t lo, size_t hi)
 }
 
 /* The longest run of consecutive sizes (at least 3 distinct ones: a size measured twice, two
- * files of one curve, counts once) whose own fit grows with size and keeps every residual
+ * files of one curve, counts once) whose own fit grows with size, has an intercept no further
+ * below zero than the tolerance of its smallest time, and keeps every residual
  * within the tolerance; on a tie the run of larger sizes (the bandwidth regime) wins. */
 static int choose_range(const struct sbm_point *pts, size_t n, double tol, size_t *lo, size_t *hi)
 {
@@ -192,6 +172,7 @@ static int choose_range(const struct sbm_point *pts, size_t n, double tol, size_
             struct sbm_line l;
             if (b - a >= best_len && distinct_sizes(pts, a, b) >= 3 && fit_range(pts, a, b, &l) == 0 &&
                 grows(&l, pts[a].bytes, pts[b - 1].bytes, min_time(pts, a, b), tol) &&
+                l.intercept_us >= -tol * pts[a].median_us &&
                 within_tolerance(&l, pts, a, b, tol)) {
                 best_len = b - a;
                 *lo = a;

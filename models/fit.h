@@ -18,8 +18,7 @@ struct sbm_line {
 };
 
 /* Weighted least squares with weights 1/y^2 (each size counts by its relative error, so small
- * and large sizes both matter), the intercept held >= 0 (a negative one becomes the best line
- * through the origin). R^2 is the weighted one. -1 without two distinct x. */
+ * and large sizes both matter). R^2 is the weighted one. -1 without two distinct x. */
 int sbm_fit_line(const double *x, const double *y, size_t n, struct sbm_line *out);
 
 struct sbm_fit {

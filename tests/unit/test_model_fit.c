@@ -46,28 +46,6 @@ static void exact_line_is_recovered(void **state)
     assert_int_equal(sbm_fit_line(one, y, 2, &l), -1); /* no two distinct sizes */
 }
 
-/* Times growing faster than linearly (1, 2.2, 4.8, 10.4: as buffers leave the caches) give
- * the free line a negative intercept; the fit holds alpha at 0 and takes the least-squares
- * slope through the origin, sum(x/y) / sum(x^2/y^2) with the 1/y^2 weights. */
-static void negative_intercept_is_held_at_zero(void **state)
-{
-    (void)state;
-    double x[] = {1, 2, 4, 8}, y[] = {1, 2.2, 4.8, 10.4};
-    struct sbm_line l;
-    assert_int_equal(sbm_fit_line(x, y, 4, &l), 0);
-    assert_true(l.intercept_us == 0);
-    double sxy = 0, sxx = 0;
-    for (int i = 0; i < 4; i++) {
-        sxy += x[i] / y[i];
-        sxx += x[i] * x[i] / (y[i] * y[i]);
-    }
-    assert_true(fabs(l.slope_us_per_byte - sxy / sxx) < 1e-12);
-    assert_true(l.r2 < 1);
-    double z[] = {2, 4, 8, 16}; /* exactly proportional: the origin line is exact */
-    assert_int_equal(sbm_fit_line(x, z, 4, &l), 0);
-    assert_true(fabs(l.intercept_us) < 1e-9 && fabs(l.slope_us_per_byte - 2) < 1e-12);
-}
-
 static void noisy_ring_gives_alpha_and_beta(void **state)
 {
     (void)state;
@@ -172,7 +150,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exact_line_is_recovered),
-        cmocka_unit_test(negative_intercept_is_held_at_zero),
         cmocka_unit_test(noisy_ring_gives_alpha_and_beta),
         cmocka_unit_test(range_stops_where_the_regime_changes),
         cmocka_unit_test(selected_sizes_only),
