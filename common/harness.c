@@ -186,7 +186,7 @@ static size_t cap_to_memory(struct run *run, struct sb_size *sizes, size_t n, si
 {
     size_t budget = memory_budget(run), kept = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t need = sb_sweep_footprint(&sizes[i], elem, run->opt.inplace == SB_IN_PLACE || run->coll->one_buffer);
+        size_t need = sb_sweep_footprint(&sizes[i], elem); /* what ensure_buffers allocates */
         if (run->off_cache && need < 2 * run->off_cache)
             need = 2 * run->off_cache; /* both buffers hold the region (see ensure_buffers) */
         if (need <= budget) {

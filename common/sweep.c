@@ -76,9 +76,9 @@ size_t sb_sweep_build(const struct sb_options *o, const struct sb_collective *co
     return n;
 }
 
-size_t sb_sweep_footprint(const struct sb_size *s, size_t elem_size, int in_place_only)
+size_t sb_sweep_footprint(const struct sb_size *s, size_t elem_size)
 {
     size_t recv = s->layout.recv_count * elem_size;
     size_t send = s->layout.send_count * elem_size;
-    return in_place_only ? (recv > send ? recv : send) : send + recv;
+    return 2 * (recv > send ? recv : send);
 }

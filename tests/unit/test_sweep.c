@@ -97,8 +97,11 @@ static void footprint_counts_both_buffers(void **state)
 {
     (void)state;
     struct sb_size s = {.bytes = 1024, .layout = {256, 256, 256, 256}};
-    assert_int_equal(sb_sweep_footprint(&s, 4, 0), 2048);
-    assert_int_equal(sb_sweep_footprint(&s, 4, 1), 1024);
+    assert_int_equal(sb_sweep_footprint(&s, 4), 2048);
+    /* both buffers are allocated at the larger one's size (allgather: recv = ranks x send) */
+    struct sb_size g = {.bytes = 4096, .layout = {.count = 1024, .count_per_peer = 256, .send_count = 256,
+                                                  .recv_count = 1024}};
+    assert_int_equal(sb_sweep_footprint(&g, 4), 8192);
 }
 
 int main(void)
