@@ -219,13 +219,26 @@ static void point(struct run *r, enum sb_local_test t, enum sb_dtype dt, size_t 
     sb_local_buf_free(&b);
 }
 
+/* Whether size s is measured; a size that is not, or is rounded down, gets a note. */
+static bool size_fits(struct run *r, size_t s, size_t es)
+{
+    size_t bytes = s / es * es;
+    if (bytes == 0) {
+        fprintf(r->table, "# note: size %zu skipped: smaller than one %zu-byte element\n", s, es);
+        return false;
+    }
+    if (bytes != s)
+        fprintf(r->table, "# note: size %zu rounded down to %zu bytes (whole %zu-byte elements)\n", s, bytes, es);
+    return true;
+}
+
 static void sweep(struct run *r, enum sb_local_test t, enum sb_dtype dt)
 {
     bool red = sb_local_test_is_reduce(t);
     table_heading(r, t, red ? sb_dtype_name(dt) : "none", memory_of(t));
     for (size_t s = r->o->min_bytes; s <= r->o->max_bytes; s *= r->o->step_factor) {
         size_t es = red ? sb_dtype_size(dt) : 1;
-        if (s >= es)
+        if (size_fits(r, s, es))
             point(r, t, dt, s);
         if (s > r->o->max_bytes / r->o->step_factor)
             break;
@@ -296,13 +309,17 @@ static int run_all(struct run *r, struct sb_local_options *o)
                 sweep(r, t, d);
     }
     int code = r->failed || r->wrong_total ? 1 : 0;
+    if (r->points == 0) {
+        fprintf(stderr, "sb_local: nothing was measured: every size was skipped (see the notes)\n");
+        code = 2;
+    }
     char now[64];
     sb_utc_now(now, sizeof now);
     emit(r, json_pack("{s:s, s:s, s:i, s:I, s:i, s:i, s:s, s:s}", "schema", SB_SCHEMA, "type", "summary", "points",
                       r->points, "wrong_total", (json_int_t)r->wrong_total, "failed_points", r->failed, "exit_code",
-                      code, "result", code ? "fail" : "pass", "end_time", now));
+                      code, "result", code == 2 ? "error" : code ? "fail" : "pass", "end_time", now));
     fprintf(r->table, "#\n# %d points, %lld wrong, %d failed: %s\n", r->points, (long long)r->wrong_total, r->failed,
-            code ? "FAIL" : "pass");
+            code == 2 ? "error" : code ? "FAIL" : "pass");
     return code;
 }
 
