@@ -119,6 +119,12 @@ check "sizes below one element: exit 2 (got $rc), a note per size, one line 'not
 "$L" --test reduce -b 7 -e 7 -n 2 >"$TMP/ro" 2>&1
 check "a size that is not whole elements: a note says it was rounded down" \
   grep -q 'size 7 rounded down to 4 bytes' "$TMP/ro"
+# host buffers are touched when allocated: a size beyond memory is skipped with a note (it was
+# attempted: a failed point and exit 1, or the OOM killer once it fit in the address space)
+"$L" --test memcpy -b 64 -e 64T -f 1048576 -n 2 --json "$TMP/cap.jsonl" >"$TMP/co" 2>&1; rc=$?
+check "64, 64M, 64T memcpy: exit 0 (got $rc), 64T skipped with a note, the smaller sizes measured" sh -c \
+  "[ $rc -eq 0 ] && grep -q 'size 70368744177664 skipped: 2 buffers of it need more than' '$TMP/co' &&
+   jq -s -e '[.[] | select(.type == \"result\")] | length == 2 and all(.error == null)' '$TMP/cap.jsonl' >/dev/null"
 
 # ---- device tests: run on a GPU; here, without one, SKIP (and exit 2 when asked alone)
 "$L" --test d2d,h2d,d2h -b 4K -e 64K -f 16 -n 5 --json "$TMP/dev.jsonl" >"$TMP/do" 2>"$TMP/de"; rc=$?
