@@ -159,10 +159,10 @@ static void review_window(const struct sb_comm *comm, struct window *w, size_t n
     for (size_t k = 0; k < n; k++)
         late += scratch[k] > 0;
     out->late_iterations += late;
-    if (late * 10 > n)
-        w->length *= 2;
-    out->window_us = w->length * 1e6;
+    out->window_us = w->length * 1e6; /* the window this batch ran with */
     out->clock_rtt_max_us = w->rtt_max * 1e6;
+    if (late * 10 > n)
+        w->length *= 2; /* for the next batch, if there is one */
 }
 
 /* Rank 0's decision after a batch: the next batch's size, 0 to stop. */

@@ -90,6 +90,14 @@ tests_unit_test_comm_threads_SOURCES = tests/unit/test_comm_threads.c common/com
 tests_unit_test_comm_threads_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_comm_threads_LDADD = $(CMOCKA_LIBS) -lpthread
 
+# The timing loop on a fake collective, over the threads control plane (1 rank, no MPI).
+check_PROGRAMS += tests/unit/test_timing
+TESTS += tests/unit/test_timing
+tests_unit_test_timing_SOURCES = tests/unit/test_timing.c common/timing.c common/stats.c common/comm_threads.c \
+	common/comm.h common/timing.h
+tests_unit_test_timing_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(HWLOC_CFLAGS)
+tests_unit_test_timing_LDADD = $(CMOCKA_LIBS) -lpthread -lm
+
 # ---- integration tests (real mpirun runs; TAP from shell)
 harness_integration_tests = tests/integration/collectives.sh tests/integration/bad_input.sh \
 	tests/integration/corrupt.sh tests/integration/hang.sh tests/integration/placement.sh \
