@@ -24,6 +24,7 @@ struct run {
     double pcie_peak; /* device 0's PCIe link, one way (NVML), 0 when unknown */
     int points, failed;
     int64_t wrong_total;
+    uint64_t host_budget; /* 80% of MemAvailable at the start (0: unknown), for the host tests */
     const char *json_path;
     bool write_failed; /* a record could not be written (said once on stderr): exit 2 */
 };
@@ -219,13 +220,35 @@ static void point(struct run *r, enum sb_local_test t, enum sb_dtype dt, size_t 
     sb_local_buf_free(&b);
 }
 
+/* Whether size s is measured; a size that is not, or is rounded down, gets a note. */
+static bool size_fits(struct run *r, enum sb_local_test t, size_t s, size_t es)
+{
+    size_t bytes = s / es * es;
+    int buffers = (sb_local_test_is_reduce(t) ? r->o->k : 1) + 1;
+    if (bytes == 0) {
+        fprintf(r->table, "# note: size %zu skipped: smaller than one %zu-byte element\n", s, es);
+        return false;
+    }
+    /* host buffers are touched as they are allocated: one too many for the memory would be
+     * the OOM killer's, not a failed point (device tests fail cleanly in cudaMalloc*) */
+    if (!sb_local_test_is_device(t) && r->host_budget &&
+        (bytes > r->host_budget / (uint64_t)buffers)) {
+        fprintf(r->table, "# note: size %zu skipped: %d buffers of it need more than the %llu bytes available "
+                          "(80%% of MemAvailable)\n", s, buffers, (unsigned long long)r->host_budget);
+        return false;
+    }
+    if (bytes != s)
+        fprintf(r->table, "# note: size %zu rounded down to %zu bytes (whole %zu-byte elements)\n", s, bytes, es);
+    return true;
+}
+
 static void sweep(struct run *r, enum sb_local_test t, enum sb_dtype dt)
 {
     bool red = sb_local_test_is_reduce(t);
     table_heading(r, t, red ? sb_dtype_name(dt) : "none", memory_of(t));
     for (size_t s = r->o->min_bytes; s <= r->o->max_bytes; s *= r->o->step_factor) {
         size_t es = red ? sb_dtype_size(dt) : 1;
-        if (s >= es)
+        if (size_fits(r, t, s, es))
             point(r, t, dt, s);
         if (s > r->o->max_bytes / r->o->step_factor)
             break;
@@ -296,13 +319,17 @@ static int run_all(struct run *r, struct sb_local_options *o)
                 sweep(r, t, d);
     }
     int code = r->failed || r->wrong_total ? 1 : 0;
+    if (r->points == 0) {
+        fprintf(stderr, "sb_local: nothing was measured: every size was skipped (see the notes)\n");
+        code = 2;
+    }
     char now[64];
     sb_utc_now(now, sizeof now);
     emit(r, json_pack("{s:s, s:s, s:i, s:I, s:i, s:i, s:s, s:s}", "schema", SB_SCHEMA, "type", "summary", "points",
                       r->points, "wrong_total", (json_int_t)r->wrong_total, "failed_points", r->failed, "exit_code",
-                      code, "result", code ? "fail" : "pass", "end_time", now));
+                      code, "result", code == 2 ? "error" : code ? "fail" : "pass", "end_time", now));
     fprintf(r->table, "#\n# %d points, %lld wrong, %d failed: %s\n", r->points, (long long)r->wrong_total, r->failed,
-            code ? "FAIL" : "pass");
+            code == 2 ? "error" : code ? "FAIL" : "pass");
     return code;
 }
 
@@ -319,7 +346,7 @@ int main(int argc, char **argv)
                                                         SB_GIT_REVISION);
         return 0;
     }
-    struct run r = {.o = &o};
+    struct run r = {.o = &o, .host_budget = sb_available_memory() / 10 * 8};
     bool want_gpu = any_device_test(&o);
     bool gpu_ok = sb_local_gpu_probe(r.gpu_name, sizeof r.gpu_name, r.gpu_why, sizeof r.gpu_why) == 0;
     if (gpu_ok)

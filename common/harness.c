@@ -186,7 +186,7 @@ static size_t cap_to_memory(struct run *run, struct sb_size *sizes, size_t n, si
 {
     size_t budget = memory_budget(run), kept = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t need = sb_sweep_footprint(&sizes[i], elem, run->opt.inplace == SB_IN_PLACE || run->coll->one_buffer);
+        size_t need = sb_sweep_footprint(&sizes[i], elem); /* what ensure_buffers allocates */
         if (run->off_cache && need < 2 * run->off_cache)
             need = 2 * run->off_cache; /* both buffers hold the region (see ensure_buffers) */
         if (need <= budget) {
@@ -817,16 +817,25 @@ static int resolve_off_cache(struct run *run, char *err, size_t len)
     }
     if (!run->opt.off_cache_auto) {
         run->off_cache = run->opt.off_cache;
-        return 0;
+    } else {
+        int level;
+        int64_t llc = run->place.topo ? (int64_t)sb_topo_llc_bytes(run->place.topo, &level) : 0;
+        int64_t smallest = sb_comm_min_int64(&run->comm, llc), largest = -sb_comm_min_int64(&run->comm, -llc);
+        if (smallest <= 0) {
+            snprintf(err, len, "--off-cache auto: hwloc reports no cache size on some rank: give a size "
+                               "(--off-cache 256M)");
+            return 2;
+        }
+        run->off_cache = 2 * (size_t)largest;
     }
-    int level;
-    int64_t llc = run->place.topo ? (int64_t)sb_topo_llc_bytes(run->place.topo, &level) : 0;
-    int64_t smallest = sb_comm_min_int64(&run->comm, llc), largest = -sb_comm_min_int64(&run->comm, -llc);
-    if (smallest <= 0) {
-        snprintf(err, len, "--off-cache auto: hwloc reports no cache size on some rank: give a size (--off-cache 256M)");
+    /* both buffers hold the region (ensure_buffers): one that cannot fit would skip every size */
+    size_t budget = memory_budget(run);
+    if (run->off_cache > budget / 2) {
+        snprintf(err, len, "--off-cache: a region of %zu bytes needs %zu per rank (send and receive buffers), "
+                           "%zu available per rank (80%% of MemAvailable): give a smaller region",
+                 run->off_cache, 2 * run->off_cache, budget);
         return 2;
     }
-    run->off_cache = 2 * (size_t)largest;
     return 0;
 }
 

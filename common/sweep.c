@@ -53,9 +53,15 @@ size_t sb_sweep_build(const struct sb_options *o, const struct sb_collective *co
             note(notes, notes_len, line, &dropped);
             continue;
         }
-        if (n > 0 && out[n - 1].layout.count == count) {
-            snprintf(line, sizeof line, "size %zu skipped: rounds down to %zu bytes, measured already", req[i],
-                     count * elem_size);
+        size_t seen = 0; /* a size measured already, wherever it came in the list */
+        while (seen < n && out[seen].layout.count != count)
+            seen++;
+        if (seen < n) {
+            if (count * elem_size == req[i])
+                snprintf(line, sizeof line, "size %zu skipped: measured already", req[i]);
+            else
+                snprintf(line, sizeof line, "size %zu skipped: rounds down to %zu bytes, measured already", req[i],
+                         count * elem_size);
             note(notes, notes_len, line, &dropped);
             continue;
         }
@@ -76,9 +82,9 @@ size_t sb_sweep_build(const struct sb_options *o, const struct sb_collective *co
     return n;
 }
 
-size_t sb_sweep_footprint(const struct sb_size *s, size_t elem_size, int in_place_only)
+size_t sb_sweep_footprint(const struct sb_size *s, size_t elem_size)
 {
     size_t recv = s->layout.recv_count * elem_size;
     size_t send = s->layout.send_count * elem_size;
-    return in_place_only ? (recv > send ? recv : send) : send + recv;
+    return 2 * (recv > send ? recv : send);
 }

@@ -19,7 +19,8 @@ struct sb_size {
 size_t sb_sweep_build(const struct sb_options *o, const struct sb_collective *coll, size_t elem_size,
                       int ranks, struct sb_size *out, size_t max_out, char *notes, size_t notes_len);
 
-/* Bytes of host memory one rank needs for a size (send + receive buffers). */
-size_t sb_sweep_footprint(const struct sb_size *s, size_t elem_size, int in_place_only);
+/* Bytes of memory one rank needs for a size: the harness allocates a send and a receive
+ * buffer, both at the larger of the two sizes (in place and for one-buffer collectives too). */
+size_t sb_sweep_footprint(const struct sb_size *s, size_t elem_size);
 
 #endif

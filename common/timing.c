@@ -156,10 +156,10 @@ static void review_window(struct window *w, const double *late, size_t n, struct
     for (size_t k = 0; k < n; k++)
         count += late[k] > 0;
     out->late_iterations += count;
-    if (count * 10 > n)
-        w->length *= 2;
-    out->window_us = w->length * 1e6;
+    out->window_us = w->length * 1e6; /* the window these samples ran with */
     out->clock_rtt_max_us = w->rtt_max * 1e6;
+    if (count * 10 > n)
+        w->length *= 2; /* for the next chunk, if there is one */
 }
 
 enum { WINDOW_CHUNK = 16 }; /* iterations per plan: a window too short is corrected this soon */

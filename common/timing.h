@@ -39,7 +39,7 @@ struct sb_timing {
     int error;                /* first backend error code on this rank, 0 if none */
     int failed_ranks;         /* ranks that saw an error (same on every rank) */
     size_t slots, slot_stride; /* --off-cache: the buffers cycled through (slots 0: off) */
-    /* --sync window (rank 0): the window length at the end, the iterations dropped because some
+    /* --sync window (rank 0): the last chunk's window length, the iterations dropped because some
      * rank started them late (after the agreed instant), and the longest of the ranks' best
      * clock-alignment round trips (the alignment is good to about half of it) */
     bool window;

@@ -90,6 +90,7 @@ tests_unit_test_comm_threads_SOURCES = tests/unit/test_comm_threads.c common/com
 tests_unit_test_comm_threads_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_comm_threads_LDADD = $(CMOCKA_LIBS) -lpthread
 
+
 # ---- integration tests (real mpirun runs; TAP from shell)
 harness_integration_tests = tests/integration/collectives.sh tests/integration/bad_input.sh \
 	tests/integration/corrupt.sh tests/integration/hang.sh tests/integration/placement.sh \

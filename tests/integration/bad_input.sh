@@ -86,6 +86,14 @@ fi
 check "64 TiB request: exit 0" [ "$rc" -eq 0 ]
 check "64 TiB request: note says it was skipped for memory" grep -q "size 70368744177664 skipped: .*available per rank" "$TMP/out"
 check "64 TiB request: the 1K point was measured" [ "$(jq_count "$TMP/cap.jsonl")" -eq 2 ]
+# The cap counts what is allocated: a send and a receive buffer at the larger one's size, in
+# place and for Broadcast's one buffer too (counting one let a size through that then took twice).
+"$BENCH/sb_allreduce" --sizes 64T --inplace 1 -n 2 >"$TMP/out" 2>&1
+check "64 TiB in place: the note counts both buffers (2 x 64 TiB)" \
+  grep -q "size 70368744177664 skipped: 1 ranks on a node need 140737488355328 bytes each" "$TMP/out"
+"$BENCH/sb_broadcast" --sizes 64T -n 2 >"$TMP/out" 2>&1
+check "64 TiB Broadcast: the note counts both buffers (2 x 64 TiB)" \
+  grep -q "size 70368744177664 skipped: 1 ranks on a node need 140737488355328 bytes each" "$TMP/out"
 
 # Every size skipped (too small for one element per peer, or too big): nothing measured is an error
 mpi 3 "$BENCH/sb_alltoall" -b 1 -e 3 --json "$TMP/none.jsonl" >/dev/null 2>"$TMP/err"; rc=$?

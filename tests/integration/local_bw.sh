@@ -109,6 +109,23 @@ if [ -w /dev/full ]; then
     sh -c "[ $rc -eq 2 ] && [ \$(grep -c 'No space left' '$TMP/full') -eq 1 ]"
 fi
 
+# ---- sizes that cannot be measured are skipped with a note, never silently, and a run that
+# measured nothing is an error (it exited 0 "pass" with 0 points)
+"$L" --test reduce -d double -b 1 -e 4 -n 2 --json "$TMP/none.jsonl" >"$TMP/no" 2>"$TMP/ne"; rc=$?
+check "sizes below one element: exit 2 (got $rc), a note per size, one line 'nothing was measured'" sh -c \
+  "[ $rc -eq 2 ] && grep -q 'size 1 skipped: smaller than one 8-byte element' '$TMP/no' &&
+   [ \$(grep -c '^sb_local:' '$TMP/ne') -eq 1 ] && grep -q 'nothing was measured' '$TMP/ne' &&
+   tail -1 '$TMP/none.jsonl' | jq -e '.result == \"error\" and .exit_code == 2 and .points == 0' >/dev/null"
+"$L" --test reduce -b 7 -e 7 -n 2 >"$TMP/ro" 2>&1
+check "a size that is not whole elements: a note says it was rounded down" \
+  grep -q 'size 7 rounded down to 4 bytes' "$TMP/ro"
+# host buffers are touched when allocated: a size beyond memory is skipped with a note (it was
+# attempted: a failed point and exit 1, or the OOM killer once it fit in the address space)
+"$L" --test memcpy -b 64 -e 64T -f 1048576 -n 2 --json "$TMP/cap.jsonl" >"$TMP/co" 2>&1; rc=$?
+check "64, 64M, 64T memcpy: exit 0 (got $rc), 64T skipped with a note, the smaller sizes measured" sh -c \
+  "[ $rc -eq 0 ] && grep -q 'size 70368744177664 skipped: 2 buffers of it need more than' '$TMP/co' &&
+   jq -s -e '[.[] | select(.type == \"result\")] | length == 2 and all(.error == null)' '$TMP/cap.jsonl' >/dev/null"
+
 # ---- device tests: run on a GPU; here, without one, SKIP (and exit 2 when asked alone)
 "$L" --test d2d,h2d,d2h -b 4K -e 64K -f 16 -n 5 --json "$TMP/dev.jsonl" >"$TMP/do" 2>"$TMP/de"; rc=$?
 if [ "$rc" -eq 2 ]; then

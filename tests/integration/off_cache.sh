@@ -104,6 +104,10 @@ check "sb_compare default baseline vs the mixed run: the 8 other-method points a
   jqs '[.[] | select(.type == "row")] | (map(select(.verdict == "new")) | length) == 8 and (map(select(.verdict != "new")) | length) == 4' "$TMP/mcmp.jsonl"
 
 # 7. refusals: one line, exit 2
+# A region beyond memory is refused before anything is measured (every size was skipped, and
+# the run ended 'nothing was measured ... choose larger or smaller sizes', which no size cures).
+refused "--off-cache: a region of 70368744177664 bytes needs 140737488355328 per rank" 2 "$BENCH/sb_allreduce" \
+  --sizes 8 -n 2 --off-cache 64T
 refused "invalid --off-cache 'lots'" 0 "$BENCH/sb_allreduce" --off-cache lots
 refused "does not go with --timing batch|both" 0 "$BENCH/sb_allreduce" --off-cache 1M --timing batch
 refused "not device memory" 0 "$BENCH/sb_alltoall" --off-cache 1M --memory device

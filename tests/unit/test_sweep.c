@@ -93,12 +93,41 @@ static void rounding_is_reported(void **state)
     assert_non_null(strstr(notes, "size 96 skipped"));
 }
 
+/* --sizes with a size twice, apart or rounded to one measured before: each point once (only a
+ * repeat right after the first was skipped; 8,1K,8 measured 8 twice). */
+static void duplicates_are_measured_once(void **state)
+{
+    (void)state;
+    struct sb_options o = base();
+    size_t list[] = {100, 8, 100, 1024, 99, 8};
+    o.n_sizes = sizeof list / sizeof *list;
+    memcpy(o.sizes, list, sizeof list);
+    struct sb_size s[8];
+    char notes[1024];
+    size_t n = sb_sweep_build(&o, &vector, 4, 2, s, 8, notes, sizeof notes);
+    assert_int_equal(n, 4); /* 100, 8, 1024, and 99 -> 96 */
+    assert_int_equal(s[0].bytes, 100);
+    assert_int_equal(s[1].bytes, 8);
+    assert_int_equal(s[2].bytes, 1024);
+    assert_int_equal(s[3].bytes, 96);
+    assert_non_null(strstr(notes, "size 100 skipped: measured already"));
+    assert_non_null(strstr(notes, "size 8 skipped: measured already"));
+    o.sizes[4] = 98; /* 98 -> 96 rounds down to a size measured already when 99 came first */
+    o.sizes[5] = 99;
+    n = sb_sweep_build(&o, &vector, 4, 2, s, 8, notes, sizeof notes);
+    assert_int_equal(n, 4);
+    assert_non_null(strstr(notes, "size 99 skipped: rounds down to 96 bytes, measured already"));
+}
+
 static void footprint_counts_both_buffers(void **state)
 {
     (void)state;
     struct sb_size s = {.bytes = 1024, .layout = {256, 256, 256, 256}};
-    assert_int_equal(sb_sweep_footprint(&s, 4, 0), 2048);
-    assert_int_equal(sb_sweep_footprint(&s, 4, 1), 1024);
+    assert_int_equal(sb_sweep_footprint(&s, 4), 2048);
+    /* both buffers are allocated at the larger one's size (allgather: recv = ranks x send) */
+    struct sb_size g = {.bytes = 4096, .layout = {.count = 1024, .count_per_peer = 256, .send_count = 256,
+                                                  .recv_count = 1024}};
+    assert_int_equal(sb_sweep_footprint(&g, 4), 8192);
 }
 
 int main(void)
@@ -108,6 +137,7 @@ int main(void)
         cmocka_unit_test(range_by_increment),
         cmocka_unit_test(rounding_is_reported),
         cmocka_unit_test(notes_left_out_are_counted),
+        cmocka_unit_test(duplicates_are_measured_once),
         cmocka_unit_test(footprint_counts_both_buffers),
     };
     return cmocka_run_group_tests_name("sweep", tests, NULL, NULL);
