@@ -430,6 +430,19 @@ int sb_options_parse(struct sb_options *o, bool reduces, int argc, char **argv, 
     return sb_options_parse_for(o, reduces, "mpi", argc, argv, err, errlen);
 }
 
+/* --off-cache and --sync window drive each call from the host: they need buffers the host can
+ * address and one call per sample; they make the timing per-call.  0, or 2 with err. */
+static int host_clock_per_call(struct sb_options *o, const char *opt, const char *why_host, const char *why_alone,
+                               char *err, size_t errlen)
+{
+    if (strcmp(o->memory, "device") == 0)
+        return fail(err, errlen, "%s %s: host or pinned memory, not device memory", opt, why_host);
+    if (o->graph > 0 || o->timing_mode == SB_TIME_BATCH || o->timing_mode == SB_TIME_BOTH)
+        return fail(err, errlen, "%s %s does not go with --timing batch|both or --graph", opt, why_alone);
+    o->timing_mode = SB_TIME_PER_CALL;
+    return 0;
+}
+
 int sb_options_parse_for(struct sb_options *o, bool reduces, const char *default_backend, int argc, char **argv,
                          char *err, size_t errlen)
 {
@@ -472,24 +485,13 @@ int sb_options_parse_for(struct sb_options *o, bool reduces, const char *default
             return fail(err, errlen, "--graph N times batches of N calls: it does not go with --timing per-call");
         o->batch = o->graph;
     }
-    if (o->off_cache || o->off_cache_auto) {
-        if (strcmp(o->memory, "device") == 0)
-            return fail(err, errlen, "--off-cache cycles host-addressable buffers (--memory host or pinned), not "
-                                     "device memory");
-        if (o->graph > 0 || o->timing_mode == SB_TIME_BATCH || o->timing_mode == SB_TIME_BOTH)
-            return fail(err, errlen, "--off-cache gives each timed call the next buffers: it times each call alone "
-                                     "and does not go with --timing batch|both or --graph");
-        o->timing_mode = SB_TIME_PER_CALL;
-    }
-    if (o->sync_window) {
-        if (strcmp(o->memory, "device") == 0)
-            return fail(err, errlen, "--sync window starts calls by the host clock: host or pinned memory, not "
-                                     "device memory");
-        if (o->graph > 0 || o->timing_mode == SB_TIME_BATCH || o->timing_mode == SB_TIME_BOTH)
-            return fail(err, errlen, "--sync window starts each call at its own instant: it does not go with "
-                                     "--timing batch|both or --graph");
-        o->timing_mode = SB_TIME_PER_CALL;
-    }
+    if ((o->off_cache || o->off_cache_auto) &&
+        host_clock_per_call(o, "--off-cache", "cycles host-addressable buffers",
+                            "gives each timed call the next buffers: it times each call alone and", err, errlen))
+        return 2;
+    if (o->sync_window && host_clock_per_call(o, "--sync window", "starts calls by the host clock",
+                                              "starts each call at its own instant: it", err, errlen))
+        return 2;
     if (o->timing_mode < 0) /* GPUs: nccl-tests' pipelined number beside the blocking one */
         o->timing_mode = strcmp(o->memory, "device") == 0 || o->graph > 0 ? SB_TIME_BOTH : SB_TIME_PER_CALL;
     return validate(o, err, errlen);
