@@ -67,11 +67,12 @@ fi
 
 # 2. against its own baseline.  On this shared 2-core VM a baseline measured in a slow moment can
 # be 2-3x off at 16K-64K, which the model check (a fit of that baseline) reports as prediction
-# misses although nothing regressed: then the baseline is recorded once more and the run repeated.
-for attempt in 1 2; do
+# misses although nothing regressed: then the baseline is recorded again and the run repeated (up
+# to 3 tries: seen failing twice in a row in a CI run on a loaded machine).
+for attempt in 1 2 3; do
   nightly --launcher-args "--oversubscribe" --out "$TMP/same" --baseline "$TMP/baseline.jsonl" >"$TMP/same.out" 2>&1
   rc=$?
-  [ "$rc" -eq 1 ] && [ "$attempt" -eq 1 ] && jq -e '.baseline_comparison == "pass" and .wrong_or_failed_points == 0 and
+  [ "$rc" -eq 1 ] && [ "$attempt" -lt 3 ] && jq -e '.baseline_comparison == "pass" and .wrong_or_failed_points == 0 and
       .model_check == "fail"' "$TMP/same/nightly.json" >/dev/null 2>&1 || break
   echo "# attempt $attempt: only the model check missed (the baseline's fit is off on this noisy VM); recording it again"
   record_baseline "$TMP/base2"
@@ -89,18 +90,18 @@ check "... the tuning environment is the baseline's (nightly.json, summary.md)" 
 
 # 3. injected slowdown: +2 ms in every call moving >= 256 KiB, on every rank.  A size below
 # 256 KiB that this shared 2-core VM happened to run slowly (seen once in CI at 64K) is noise, not
-# the fault: then the slowed run is measured once more.
+# the fault: then the slowed run is measured again (up to 3 tries).
 slowed_exactly() {
   for c in allreduce alltoall; do
     [ "$(failing_sizes "$TMP/slow/junit.xml" "$c" regression)" = "1M 256K " ] || return 1
   done
 }
-for attempt in 1 2; do
+for attempt in 1 2 3; do
   nightly --launcher-args "--oversubscribe -x LD_PRELOAD=$lib -x SB_FAULT=delay -x SB_FAULT_RANK=-1 -x SB_FAULT_MIN_BYTES=262144 -x SB_FAULT_DELAY_US=2000" \
     --out "$TMP/slow" --baseline "$TMP/baseline.jsonl" >"$TMP/slow.out" 2>&1
   rc=$?
   slowed_exactly && break
-  [ "$attempt" -eq 1 ] && echo "# attempt $attempt: regressions other than the slowed sizes (noise on this VM); measuring once more"
+  [ "$attempt" -lt 3 ] && echo "# attempt $attempt: regressions other than the slowed sizes (noise on this VM); measuring once more"
 done
 check "injected slowdown on large calls: exit 1 (got $rc)" [ "$rc" -eq 1 ]
 for c in allreduce alltoall; do
